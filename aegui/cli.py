@@ -1,0 +1,322 @@
+# SPDX-License-Identifier: MIT
+"""The ``aegui`` command line: batch jobs, file info, demo, training.
+
+Exit status: 0 when every input succeeded, 1 when some failed (the others are
+still processed and the failures listed), 2 for usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from typing import TYPE_CHECKING
+
+from aegui import __version__
+
+if TYPE_CHECKING:
+    from aegui.core.tasks import JobResult
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class ProgressLine:
+    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
+
+    def __init__(self, total: int, enabled: bool | None = None) -> None:
+        self.total = total
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.started = time.monotonic()
+
+    def update(self, done: float, label: str = "") -> None:
+        """Redraw the bar for ``done`` of ``total`` items."""
+        if not self.enabled or self.total <= 1:
+            return
+        width = 30
+        filled = int(width * done / self.total)
+        elapsed = time.monotonic() - self.started
+        text = f"\r[{'#' * filled}{'.' * (width - filled)}] {done:.0f}/{self.total} {elapsed:.0f}s {label}"
+        sys.stderr.write(text[:100].ljust(100))
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        """Clear the bar."""
+        if self.enabled and self.total > 1:
+            sys.stderr.write("\r" + " " * 100 + "\r")
+            sys.stderr.flush()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="aegui",
+        description="Compress, open, denoise and restyle photos with trained autoencoders. "
+        "Without a command, opens the window (with FILE arguments, opens them in it).",
+    )
+    parser.add_argument("--version", action="version", version=f"aegui {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads for the models (default: all)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    compress = commands.add_parser("compress", help="compress images into .aez files")
+    compress.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="image files or folders")
+    compress.add_argument("-o", "--output", type=Path, required=True, metavar="OUTDIR", help="output folder")
+    compress.add_argument(
+        "-q", "--quality", type=int, default=4,
+        help="quality level from 1 (smallest files) to 8 (best); default 4",
+    )  # fmt: skip
+    compress.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
+
+    decompress = commands.add_parser("decompress", help="decode .aez files into PNG images")
+    decompress.add_argument("inputs", nargs="+", type=Path, metavar="FILE", help=".aez files or folders")
+    decompress.add_argument("-o", "--output", type=Path, required=True, metavar="OUTDIR", help="output folder")
+    decompress.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
+
+    info = commands.add_parser("info", help="show what a .aez file holds")
+    info.add_argument("inputs", nargs="+", type=Path, metavar="FILE")
+
+    demo = commands.add_parser("demo", help="compress the bundled sample photos and print a table")
+    demo.add_argument("-q", "--quality", type=int, action="append", help="quality (repeatable); default 2, 4, 6")
+    demo.add_argument("-o", "--output", type=Path, default=None, help="keep the .aez files here")
+
+    train = commands.add_parser("train", help="train a model (see 'aegui train compression -h')")
+    train_kinds = train.add_subparsers(dest="kind", metavar="MODEL", required=True)
+    from aegui.training import codec as codec_training
+
+    codec_training.setup_args(train_kinds.add_parser("compression", help="train the image codec"))
+
+    export = commands.add_parser("export", help="turn a training checkpoint into shipped weights")
+    export.add_argument("kind", choices=["compression"])
+    export.add_argument("checkpoint", type=Path)
+    export.add_argument("--out", type=Path, default=Path("pretrained"))
+    export.add_argument("--eval", type=Path, default=None, help="folder to measure bpp and PSNR on")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv or not argv[0].startswith("-") and argv[0] not in _commands(parser):
+        return _open_window(argv)
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s: %(message)s",
+    )
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    if args.command is None:
+        return _open_window([])
+    handler = HANDLERS[args.command]
+    return handler(args, parser)
+
+
+def _commands(parser: argparse.ArgumentParser) -> set[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+
+
+def _open_window(paths: list[str]) -> int:
+    try:
+        from aegui.qt.main import run_window
+    except ImportError as error:
+        print(f"aegui: cannot open the window: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    return run_window([Path(p) for p in paths])
+
+
+def _load_codec_or_exit() -> object:
+    from aegui.core.errors import ModelError
+    from aegui.core.zoo import load_codec
+
+    try:
+        return load_codec()
+    except ModelError as error:
+        print(f"aegui: {error}", file=sys.stderr)
+        raise SystemExit(EXIT_FAILED) from None
+
+
+def run_batch(
+    inputs: list[Path],
+    suffixes: set[str],
+    out_dir: Path,
+    out_suffix: str,
+    job: Callable[[Path, Path, Callable[[float], None]], JobResult],
+    describe: Callable[[JobResult], str],
+    header: str,
+) -> int:
+    """Run ``job`` on every input, print a row per result, list failures at the end."""
+    from aegui.core.tasks import collect_inputs, describe_error, output_path
+
+    pairs, failures = collect_inputs(inputs, suffixes)
+    bar = ProgressLine(len(pairs))
+    if pairs:
+        print(header)
+    for index, (source, base) in enumerate(pairs):
+        destination = output_path(source, base, out_dir, out_suffix)
+        bar.update(index, source.name)
+        try:
+            result = job(source, destination, lambda f, i=index: bar.update(i + f, source.name))
+        except KeyboardInterrupt:
+            bar.close()
+            print("aegui: interrupted", file=sys.stderr)
+            return EXIT_FAILED
+        except Exception as error:  # noqa: BLE001 - one broken file must not stop the batch
+            logger.debug("Job failed for %s", source, exc_info=True)
+            failures.append(describe_error(error))
+            continue
+        bar.update(index + 1)
+        sys.stdout.write("\r" if bar.enabled else "")
+        print(describe(result))
+    bar.close()
+    if failures:
+        print(f"\n{len(failures)} input(s) failed:", file=sys.stderr)
+        for failure in failures:
+            print(f"  {failure}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _row(result: JobResult) -> str:
+    psnr = f"{result.psnr:6.2f}" if result.psnr is not None else "     -"
+    bpp = f"{result.bpp:6.3f}" if result.bpp is not None else "     -"
+    size = f"{result.width}x{result.height}"
+    return (
+        f"{str(result.output):40s} {size:>11s} {result.output_bytes:>9d} "
+        f"{bpp} {psnr} {result.seconds:6.2f}"
+    )
+
+
+ROW_HEADER = f"{'output':40s} {'size':^11s} {'bytes':>9s} {'bpp':>6s} {'PSNR':>6s} {'sec':>6s}"
+
+
+def _compress(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from aegui.core.tasks import COMPRESS_SUFFIXES, compress_file
+
+    codec = _load_codec_or_exit()
+    if args.quality not in codec.qualities:  # type: ignore[attr-defined]
+        parser.error(f"invalid quality {args.quality}: choose 1 to {codec.qualities[-1]}")  # type: ignore[attr-defined]
+    return run_batch(
+        args.inputs,
+        COMPRESS_SUFFIXES,
+        args.output,
+        ".aez",
+        lambda src, dst, progress: compress_file(
+            src, dst, args.quality, codec=codec, overwrite=args.force, progress=progress
+        ),
+        _row,
+        ROW_HEADER,
+    )
+
+
+def _decompress(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from aegui.core.tasks import DECOMPRESS_SUFFIXES, decompress_file
+
+    codec = _load_codec_or_exit()
+    return run_batch(
+        args.inputs,
+        DECOMPRESS_SUFFIXES,
+        args.output,
+        ".png",
+        lambda src, dst, progress: decompress_file(
+            src, dst, codec=codec, overwrite=args.force, progress=progress
+        ),
+        _row,
+        ROW_HEADER,
+    )
+
+
+def _info(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from aegui.core.container import unpack
+    from aegui.core.errors import AeguiError
+    from aegui.core.tasks import read_input_bytes
+
+    status = EXIT_OK
+    for path in args.inputs:
+        try:
+            data = read_input_bytes(path)
+            header, streams = unpack(data, str(path))
+        except AeguiError as error:
+            print(f"aegui: {error}", file=sys.stderr)
+            status = EXIT_FAILED
+            continue
+        pixels = header.width * header.height
+        print(f"{path}:")
+        print(f"  image    {header.width}x{header.height} {header.mode.name}, {header.bit_depth}-bit source")
+        print(f"  model    {header.model_id} (weights {header.digest.hex()})")
+        print(f"  quality  {header.quality}")
+        print(f"  size     {len(data)} bytes, {8 * len(data) / pixels:.4f} bpp")
+        print(f"  latents  z {'x'.join(map(str, header.z_shape))}, y {'x'.join(map(str, header.y_shape))}")
+        for (kind, length, crc), _ in zip(header.streams, streams, strict=True):
+            print(f"  stream   {kind.name.lower():6s} {length:>9d} bytes  crc32 {crc:08x}")
+    return status
+
+
+def _demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    import tempfile
+
+    from aegui.core.tasks import compress_file
+
+    samples = sorted((Path(__file__).resolve().parent.parent / "assets" / "samples").glob("*.png"))
+    if not samples:
+        print("aegui: no sample photos found in assets/samples", file=sys.stderr)
+        return EXIT_FAILED
+    codec = _load_codec_or_exit()
+    qualities = args.quality or [2, 4, 6]
+    for quality in qualities:
+        if quality not in codec.qualities:  # type: ignore[attr-defined]
+            parser.error(f"invalid quality {quality}: choose 1 to {codec.qualities[-1]}")  # type: ignore[attr-defined]
+    with tempfile.TemporaryDirectory() as scratch:
+        out_dir = args.output or Path(scratch)
+        print(f"{'file':24s} {'q':>2s} {'bytes':>8s} {'bpp':>6s} {'PSNR':>6s} {'sec':>6s}")
+        for sample in samples:
+            for quality in qualities:
+                target = out_dir / f"{sample.stem}-q{quality}.aez"
+                result = compress_file(sample, target, quality, codec=codec, overwrite=True)
+                print(
+                    f"{sample.name:24s} {quality:>2d} {result.output_bytes:>8d} "
+                    f"{result.bpp:6.3f} {result.psnr:6.2f} {result.seconds:6.2f}"
+                )
+    return EXIT_OK
+
+
+def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from aegui.training import codec as codec_training
+
+    logging.getLogger().setLevel(logging.INFO)
+    codec_training.train(args)
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from aegui.training.export_codec import export
+
+    logging.getLogger().setLevel(logging.INFO)
+    export(args.checkpoint, args.out, args.eval)
+    return EXIT_OK
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace, argparse.ArgumentParser], int]] = {
+    "compress": _compress,
+    "decompress": _decompress,
+    "info": _info,
+    "demo": _demo,
+    "train": _train,
+    "export": _export,
+}
+
+
+def entry_point() -> None:
+    """Console-script entry point."""
+    raise SystemExit(main())

@@ -1,0 +1,268 @@
+# SPDX-License-Identifier: MIT
+"""The learned image codec: RGB pixels to coded latents and back.
+
+``ImageCodec`` wraps a trained ``MeanScaleHyperprior`` with what coding needs
+besides the float network: the exact integer hyper-decoder and the integer
+probability tables (see ``aegui.core.intnet`` and ``aegui.core.entropy``). Only
+``g_a``, ``h_a`` and ``g_s`` run in floating point. ``g_a`` and ``h_a`` run on the
+encoder alone, and ``g_s`` turns the decoded latents into pixels, so float
+differences between machines can move a pixel by a rounding step but can never
+change what is decoded from the bit stream.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from aegui.core.entropy import TableSet, decode_symbols, encode_symbols
+from aegui.core.intnet import IntegerHyperDecoder
+from aegui.core.models.hyperprior import (
+    DOWNSAMPLING,
+    LOG_SCALE_OFFSET,
+    LOG_SCALE_STEP,
+    LOG_SCALE_UNIT,
+    SCALE_LEVELS,
+    MeanScaleHyperprior,
+)
+from aegui.core.tiling import run_tiled
+
+logger = logging.getLogger(__name__)
+
+# Tiles for g_a and g_s: 1024 pixels (64 latents) square, with a 64-pixel halo,
+# which is more than the 61-pixel receptive field of g_a and the 4-latent reach
+# of g_s. A tile of this size keeps the encoder and decoder under ~0.5 GB.
+TILE_PIXELS = 1024
+HALO_PIXELS = 64
+
+Progress = Callable[[float], None]
+Cancelled = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class Latents:
+    """Coded form of one RGB image, plus its size and quality level."""
+
+    width: int
+    height: int
+    quality: int
+    z_shape: tuple[int, int, int]
+    y_shape: tuple[int, int, int]
+    z_stream: bytes
+    y_stream: bytes
+
+
+def padded_size(width: int, height: int) -> tuple[int, int]:
+    """Return the size rounded up to a multiple of the network's downsampling."""
+    return (-(-width // DOWNSAMPLING) * DOWNSAMPLING, -(-height // DOWNSAMPLING) * DOWNSAMPLING)
+
+
+def latent_shapes(
+    width: int, height: int, model: MeanScaleHyperprior
+) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """Return the shapes of ``z`` and ``y`` for an image of this size."""
+    padded_w, padded_h = padded_size(width, height)
+    z_shape = (model.hyper_channels, padded_h // 64, padded_w // 64)
+    y_shape = (model.M, padded_h // 16, padded_w // 16)
+    return z_shape, y_shape
+
+
+def scale_index(log_scale: np.ndarray) -> np.ndarray:
+    """Map integer log-scales (units of 1/256) to the nearest scale-table index."""
+    shifted = log_scale - LOG_SCALE_OFFSET + LOG_SCALE_STEP // 2
+    return np.clip(np.floor_divide(shifted, LOG_SCALE_STEP), 0, SCALE_LEVELS - 1)
+
+
+class ImageCodec:
+    """Compress and decompress RGB images with one trained codec.
+
+    Quality levels run from 1 (smallest files) to ``len(qualities)``.
+    """
+
+    def __init__(
+        self,
+        model: MeanScaleHyperprior,
+        hyper_decoder: IntegerHyperDecoder,
+        z_tables: TableSet,
+        y_tables: TableSet,
+        *,
+        model_id: str,
+        digest: bytes,
+    ) -> None:
+        if len(z_tables) != model.hyper_channels or len(y_tables) != SCALE_LEVELS:
+            raise ValueError("Probability tables do not match the model")
+        self.model = model.eval()
+        self.hyper_decoder = hyper_decoder
+        self.z_tables = z_tables
+        self.y_tables = y_tables
+        self.model_id = model_id
+        self.digest = digest
+
+    @property
+    def qualities(self) -> range:
+        """Valid quality levels, from 1 (smallest files) upwards."""
+        return range(1, self.model.levels + 1)
+
+    def check_quality(self, quality: int) -> None:
+        """Raise ValueError unless ``quality`` is a valid level."""
+        if quality not in self.qualities:
+            first, last = self.qualities[0], self.qualities[-1]
+            raise ValueError(f"Invalid quality {quality}: choose {first} to {last}")
+
+    # Encoding
+
+    @torch.inference_mode()
+    def encode(
+        self,
+        rgb: np.ndarray,
+        quality: int,
+        *,
+        progress: Progress | None = None,
+        cancelled: Cancelled | None = None,
+    ) -> Latents:
+        """Code a uint8 HxWx3 image at ``quality``."""
+        self.check_quality(quality)
+        if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+            raise ValueError(f"Expected a uint8 HxWx3 array, got {rgb.dtype} {rgb.shape}")
+        height, width = rgb.shape[:2]
+        padded_w, padded_h = padded_size(width, height)
+        x = torch.from_numpy(rgb.copy()).permute(2, 0, 1)[None].float() / 255
+        x = F.pad(x, (0, padded_w - width, 0, padded_h - height), mode="replicate")
+
+        level = torch.tensor([quality - 1])
+        gain, _ = self.model.gains(level)
+        y = run_tiled(
+            self.model.g_a,
+            x,
+            scale=Fraction(1, 16),
+            tile=TILE_PIXELS,
+            halo=HALO_PIXELS,
+            step=DOWNSAMPLING,
+            cancelled=cancelled,
+            progress=_part(progress, 0.0, 0.8),
+        )
+        y_s = y * gain
+        z = self.model.h_a(y_s)[0].double().numpy()
+        z_hat = np.clip(
+            np.rint(z).astype(np.int64),
+            self.z_tables.minima[:, None, None],
+            self.z_tables.maxima[:, None, None],
+        )
+        _check_cancelled(cancelled)
+
+        mean, index = self._hyper_decode(z_hat)
+        bound = self.y_tables.maxima[index]
+        residual = np.clip(np.rint(y_s[0].double().numpy() - mean), -bound, bound)
+        channel_index = np.broadcast_to(np.arange(z_hat.shape[0])[:, None, None], z_hat.shape)
+        z_stream = encode_symbols(z_hat, channel_index, self.z_tables)
+        y_stream = encode_symbols(residual.astype(np.int64), index, self.y_tables)
+        if progress is not None:
+            progress(1.0)
+        return Latents(
+            width=width,
+            height=height,
+            quality=quality,
+            z_shape=tuple(z_hat.shape),  # type: ignore[arg-type]
+            y_shape=tuple(residual.shape),  # type: ignore[arg-type]
+            z_stream=z_stream,
+            y_stream=y_stream,
+        )
+
+    def _hyper_decode(self, z_hat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return the exact mean (float64) and scale index of every latent."""
+        params = self.hyper_decoder(z_hat)
+        channels = params.shape[0] // 2
+        mean = params[:channels].astype(np.float64) / LOG_SCALE_UNIT
+        return mean, scale_index(params[channels:])
+
+    # Decoding
+
+    @torch.inference_mode()
+    def decode(
+        self,
+        latents: Latents,
+        *,
+        progress: Progress | None = None,
+        cancelled: Cancelled | None = None,
+    ) -> np.ndarray:
+        """Rebuild the uint8 HxWx3 image from its coded latents."""
+        self.check_quality(latents.quality)
+        expected = latent_shapes(latents.width, latents.height, self.model)
+        if (latents.z_shape, latents.y_shape) != expected:
+            raise ValueError(
+                f"Latent shapes {latents.z_shape}, {latents.y_shape} do not fit a "
+                f"{latents.width}x{latents.height} image (expected {expected[0]}, {expected[1]})"
+            )
+        channel_index = np.broadcast_to(
+            np.arange(latents.z_shape[0])[:, None, None], latents.z_shape
+        )
+        z_hat = decode_symbols(latents.z_stream, channel_index, self.z_tables, cancelled)
+        mean, index = self._hyper_decode(z_hat)
+        residual = decode_symbols(latents.y_stream, index, self.y_tables, cancelled)
+        if progress is not None:
+            progress(0.2)
+        y_hat_s = torch.from_numpy(residual + mean).float()[None]
+        return self.synthesize(
+            y_hat_s,
+            latents.quality,
+            latents.width,
+            latents.height,
+            progress=_part(progress, 0.2, 1.0),
+            cancelled=cancelled,
+        )
+
+    def synthesize(
+        self,
+        y_hat_s: torch.Tensor,
+        quality: int,
+        width: int,
+        height: int,
+        *,
+        progress: Progress | None = None,
+        cancelled: Cancelled | None = None,
+    ) -> np.ndarray:
+        """Run ``g_s`` on scaled latents and return the cropped uint8 image."""
+        _, inv_gain = self.model.gains(torch.tensor([quality - 1]))
+        x_hat = run_tiled(
+            self.model.g_s,
+            y_hat_s * inv_gain,
+            scale=Fraction(16),
+            tile=TILE_PIXELS // 16,
+            halo=HALO_PIXELS // 16,
+            cancelled=cancelled,
+            progress=progress,
+        )
+        pixels = x_hat[0, :, :height, :width].clamp(0, 1).mul(255).round()
+        return pixels.to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
+
+    # Whole files
+
+    def compress(self, rgb: np.ndarray, quality: int) -> bytes:
+        """Return the ``.aez`` bytes of a uint8 HxWx3 image."""
+        from aegui.core.container import pack_image
+
+        return pack_image(self, self.encode(rgb, quality))
+
+    def decompress(self, data: bytes) -> np.ndarray:
+        """Return the uint8 HxWx3 image stored in ``.aez`` bytes."""
+        from aegui.core.container import unpack_image
+
+        return self.decode(unpack_image(self, data).latents)
+
+
+def _part(progress: Progress | None, start: float, end: float) -> Progress | None:
+    """Map a sub-task's 0..1 progress onto ``start..end`` of the whole."""
+    if progress is None:
+        return None
+    return lambda fraction: progress(start + (end - start) * fraction)
+
+
+def _check_cancelled(cancelled: Cancelled | None) -> None:
+    if cancelled is not None and cancelled():
+        raise InterruptedError("Cancelled")

@@ -1,0 +1,288 @@
+# SPDX-License-Identifier: MIT
+"""The ``.aez`` file format: a checked header followed by coded streams.
+
+Layout (all integers big-endian; ``docs/aez-format.md`` has the full table)::
+
+    magic        8 bytes  89 41 45 5A 0D 0A 1A 0A  ("\\x89AEZ\\r\\n\\x1a\\n")
+    version      u16      FORMAT_VERSION
+    header size  u32      bytes of the header body that follows
+    header body:
+      model id   u8 length + UTF-8
+      digest     8 bytes  first 8 bytes of the SHA-256 of the weights file
+      width      u32, height u32
+      mode       u8       0 RGB, 1 L, 2 RGBA, 3 LA
+      source bit depth u8 (8 or 16; 16-bit inputs are coded as 8-bit)
+      quality    u8
+      z shape    3 x u16, y shape 3 x u16
+      streams    u8 count, then per stream: kind u8, length u32, CRC-32 u32
+    header CRC   u32      CRC-32 of everything from the magic to the end of the body
+    streams      concatenated, in table order
+
+Reading checks the magic, the version, the header CRC, every size against the
+file length and against limits, the shapes against the image size, and every
+stream's CRC before any decoding starts or any large buffer is allocated.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from aegui.core.errors import AezFormatError
+
+if TYPE_CHECKING:
+    from aegui.core.codec import ImageCodec, Latents
+
+MAGIC = b"\x89AEZ\r\n\x1a\n"
+AEZ_SUFFIX = ".aez"
+FORMAT_VERSION = 1
+MAX_SIDE = 65_535
+MAX_PIXELS = 400_000_000  # 20000 x 20000
+MAX_HEADER = 4096
+MAX_STREAMS = 8
+
+
+class Mode(IntEnum):
+    """Pixel layout of the original image."""
+
+    RGB = 0
+    L = 1
+    RGBA = 2
+    LA = 3
+
+    @property
+    def has_alpha(self) -> bool:
+        """Whether the image carries an alpha channel."""
+        return self in (Mode.RGBA, Mode.LA)
+
+
+class StreamKind(IntEnum):
+    """What a stream holds."""
+
+    Z = 1  # range-coded hyper-latent
+    Y = 2  # range-coded latent
+    ALPHA = 3  # zlib-compressed 8-bit alpha plane, row-major, lossless
+
+
+@dataclass(frozen=True)
+class AezHeader:
+    """Everything in a ``.aez`` file except the stream bytes."""
+
+    model_id: str
+    digest: bytes
+    width: int
+    height: int
+    mode: Mode
+    bit_depth: int
+    quality: int
+    z_shape: tuple[int, int, int]
+    y_shape: tuple[int, int, int]
+    streams: tuple[tuple[StreamKind, int, int], ...]  # (kind, length, crc32)
+
+
+@dataclass(frozen=True)
+class AezImage:
+    """A parsed ``.aez`` file: its header, latents and optional alpha plane."""
+
+    header: AezHeader
+    latents: Latents
+    alpha: np.ndarray | None
+
+
+def pack(header: AezHeader, streams: list[bytes]) -> bytes:
+    """Serialize a header and its streams; the stream table is filled in here."""
+    model_id = header.model_id.encode("utf-8")
+    if not 0 < len(model_id) < 256 or len(header.digest) != 8:
+        raise ValueError(f"Invalid model id {header.model_id!r} or digest")
+    kinds = [kind for kind, _, _ in header.streams]
+    body = struct.pack(">B", len(model_id)) + model_id + header.digest
+    body += struct.pack(
+        ">IIBBB3H3HB",
+        header.width,
+        header.height,
+        header.mode,
+        header.bit_depth,
+        header.quality,
+        *header.z_shape,
+        *header.y_shape,
+        len(streams),
+    )
+    for kind, stream in zip(kinds, streams, strict=True):
+        body += struct.pack(">BII", kind, len(stream), zlib.crc32(stream))
+    head = MAGIC + struct.pack(">HI", FORMAT_VERSION, len(body)) + body
+    return head + struct.pack(">I", zlib.crc32(head)) + b"".join(streams)
+
+
+def unpack(data: bytes, source: str = "<bytes>") -> tuple[AezHeader, list[bytes]]:
+    """Parse and check ``.aez`` bytes; raise AezFormatError naming ``source``."""
+
+    def fail(reason: str) -> AezFormatError:
+        return AezFormatError(f"{source}: {reason}")
+
+    if len(data) < len(MAGIC) + 6 or data[: len(MAGIC)] != MAGIC:
+        if data[:4] == MAGIC[:4]:
+            raise fail("truncated .aez file (header incomplete)")
+        raise fail("not an .aez file (wrong magic bytes)")
+    version, body_size = struct.unpack_from(">HI", data, len(MAGIC))
+    if version != FORMAT_VERSION:
+        raise fail(f"unsupported .aez format version {version} (this aegui reads version {FORMAT_VERSION})")
+    body_start = len(MAGIC) + 6
+    if body_size > MAX_HEADER:
+        raise fail(f"corrupted header (size {body_size} bytes)")
+    if len(data) < body_start + body_size + 4:
+        raise fail("truncated .aez file (header incomplete)")
+    (crc,) = struct.unpack_from(">I", data, body_start + body_size)
+    if zlib.crc32(data[: body_start + body_size]) != crc:
+        raise fail("corrupted header (checksum mismatch)")
+
+    try:
+        header = _parse_body(data[body_start : body_start + body_size])
+    except (struct.error, UnicodeDecodeError, ValueError) as error:
+        raise fail(f"corrupted header ({error})") from None
+    _check_limits(header, fail)
+
+    streams = []
+    position = body_start + body_size + 4
+    expected_end = position + sum(length for _, length, _ in header.streams)
+    if len(data) < expected_end:
+        raise fail(f"truncated .aez file ({len(data)} of {expected_end} bytes)")
+    if len(data) > expected_end:
+        raise fail(f"{len(data) - expected_end} unexpected bytes after the last stream")
+    for kind, length, stream_crc in header.streams:
+        stream = data[position : position + length]
+        if zlib.crc32(stream) != stream_crc:
+            raise fail(f"corrupted data in the {kind.name.lower()} stream (checksum mismatch)")
+        streams.append(stream)
+        position += length
+    return header, streams
+
+
+def _parse_body(body: bytes) -> AezHeader:
+    (id_length,) = struct.unpack_from(">B", body, 0)
+    model_id = body[1 : 1 + id_length].decode("utf-8")
+    offset = 1 + id_length
+    digest = body[offset : offset + 8]
+    offset += 8
+    fields = struct.unpack_from(">IIBBB3H3HB", body, offset)
+    offset += struct.calcsize(">IIBBB3H3HB")
+    width, height, mode, bit_depth, quality = fields[:5]
+    z_shape, y_shape, count = tuple(fields[5:8]), tuple(fields[8:11]), fields[11]
+    if count > MAX_STREAMS:
+        raise ValueError(f"{count} streams")
+    streams = []
+    for _ in range(count):
+        kind, length, crc = struct.unpack_from(">BII", body, offset)
+        offset += 9
+        streams.append((StreamKind(kind), length, crc))
+    if offset != len(body):
+        raise ValueError(f"{len(body) - offset} stray bytes")
+    return AezHeader(
+        model_id=model_id,
+        digest=digest,
+        width=width,
+        height=height,
+        mode=Mode(mode),
+        bit_depth=bit_depth,
+        quality=quality,
+        z_shape=z_shape,  # type: ignore[arg-type]
+        y_shape=y_shape,  # type: ignore[arg-type]
+        streams=tuple(streams),
+    )
+
+
+def _check_limits(header: AezHeader, fail: Callable[[str], AezFormatError]) -> None:
+    if not (1 <= header.width <= MAX_SIDE and 1 <= header.height <= MAX_SIDE):
+        raise fail(f"invalid image size {header.width}x{header.height}")
+    if header.width * header.height > MAX_PIXELS:
+        raise fail(
+            f"image size {header.width}x{header.height} exceeds the limit of {MAX_PIXELS} pixels"
+        )
+    if header.bit_depth not in (8, 16):
+        raise fail(f"invalid bit depth {header.bit_depth}")
+    kinds = [kind for kind, _, _ in header.streams]
+    required = [StreamKind.Z, StreamKind.Y] + ([StreamKind.ALPHA] if header.mode.has_alpha else [])
+    if kinds != required:
+        names = ", ".join(kind.name for kind in kinds) or "none"
+        raise fail(f"unexpected streams ({names}) for a {header.mode.name} image")
+
+
+def pack_image(
+    codec: ImageCodec,
+    latents: Latents,
+    *,
+    mode: Mode = Mode.RGB,
+    bit_depth: int = 8,
+    alpha: np.ndarray | None = None,
+) -> bytes:
+    """Serialize coded latents (and an alpha plane for RGBA/LA) as ``.aez`` bytes."""
+    streams = [latents.z_stream, latents.y_stream]
+    kinds = [StreamKind.Z, StreamKind.Y]
+    if mode.has_alpha:
+        if alpha is None or alpha.shape != (latents.height, latents.width):
+            raise ValueError("An RGBA or LA image needs an alpha plane of the image's size")
+        streams.append(zlib.compress(np.ascontiguousarray(alpha, dtype=np.uint8).tobytes(), 9))
+        kinds.append(StreamKind.ALPHA)
+    header = AezHeader(
+        model_id=codec.model_id,
+        digest=codec.digest,
+        width=latents.width,
+        height=latents.height,
+        mode=mode,
+        bit_depth=bit_depth,
+        quality=latents.quality,
+        z_shape=latents.z_shape,
+        y_shape=latents.y_shape,
+        streams=tuple((kind, 0, 0) for kind in kinds),
+    )
+    return pack(header, streams)
+
+
+def unpack_image(codec: ImageCodec, data: bytes, source: str = "<bytes>") -> AezImage:
+    """Parse ``.aez`` bytes written for ``codec``, checking them against the model."""
+    from aegui.core.codec import Latents, latent_shapes
+
+    header, streams = unpack(data, source)
+    if header.model_id != codec.model_id or header.digest != codec.digest:
+        raise AezFormatError(
+            f"{source}: made with model {header.model_id} (weights {header.digest.hex()}), "
+            f"but the installed model is {codec.model_id} (weights {codec.digest.hex()}); "
+            "install the matching aegui version to open it"
+        )
+    if header.quality not in codec.qualities:
+        raise AezFormatError(f"{source}: invalid quality {header.quality}")
+    expected = latent_shapes(header.width, header.height, codec.model)
+    if (header.z_shape, header.y_shape) != expected:
+        raise AezFormatError(f"{source}: latent shapes do not match the image size")
+
+    alpha = None
+    if header.mode.has_alpha:
+        alpha = _inflate_alpha(streams[2], header.width, header.height, source)
+    latents = Latents(
+        width=header.width,
+        height=header.height,
+        quality=header.quality,
+        z_shape=header.z_shape,
+        y_shape=header.y_shape,
+        z_stream=streams[0],
+        y_stream=streams[1],
+    )
+    return AezImage(header=header, latents=latents, alpha=alpha)
+
+
+def _inflate_alpha(stream: bytes, width: int, height: int, source: str) -> np.ndarray:
+    """Decompress the alpha plane, never inflating past its declared size."""
+    size = width * height
+    inflater = zlib.decompressobj()
+    try:
+        raw = inflater.decompress(stream, size)
+    except zlib.error as error:
+        raise AezFormatError(f"{source}: corrupted alpha stream ({error})") from None
+    if len(raw) != size or inflater.unconsumed_tail or not inflater.eof:
+        raise AezFormatError(f"{source}: alpha stream does not hold {width}x{height} values")
+    return np.frombuffer(raw, dtype=np.uint8).reshape(height, width)

@@ -1,0 +1,202 @@
+# SPDX-License-Identifier: MIT
+"""Read photos into arrays and write results without ever clobbering a file."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from aegui.core.container import MAX_PIXELS, Mode
+from aegui.core.errors import ImageReadError, OutputExistsError
+
+logger = logging.getLogger(__name__)
+
+SUPPORTED_FORMATS = {"PNG", "JPEG", "MPO", "BMP", "TIFF", "WEBP"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".bmp", ".tif", ".tiff", ".webp"}
+
+
+@dataclass
+class LoadedImage:
+    """A decoded photo: 8-bit RGB pixels plus what is needed to restore its mode."""
+
+    path: Path
+    rgb: np.ndarray  # uint8 (H, W, 3)
+    alpha: np.ndarray | None  # uint8 (H, W) for RGBA and LA, else None
+    mode: Mode
+    bit_depth: int
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def width(self) -> int:
+        """Width in pixels."""
+        return int(self.rgb.shape[1])
+
+    @property
+    def height(self) -> int:
+        """Height in pixels."""
+        return int(self.rgb.shape[0])
+
+
+def load_image(path: Path, max_pixels: int = MAX_PIXELS) -> LoadedImage:
+    """Read an image file, apply its EXIF orientation and convert it to 8-bit.
+
+    Grayscale stays grayscale (mode L, coded as equal RGB channels); palette images
+    become RGB or RGBA; alpha is kept; 16-bit samples are reduced to 8 bits with a
+    warning. Raises ImageReadError naming the file and the reason.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ImageReadError(f"{path}: file not found")
+    if not path.is_file():
+        raise ImageReadError(f"{path}: not a regular file")
+    notes: list[str] = []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                if image.format not in SUPPORTED_FORMATS:
+                    raise ImageReadError(
+                        f"{path}: unsupported image format {image.format} "
+                        "(use PNG, JPEG, BMP, TIFF or WebP)"
+                    )
+                if image.width * image.height > max_pixels:
+                    raise ImageReadError(
+                        f"{path}: {image.width}x{image.height} exceeds the limit of "
+                        f"{max_pixels} pixels"
+                    )
+                if getattr(image, "n_frames", 1) > 1:
+                    notes.append(f"{path.name}: has {image.n_frames} frames; only the first is used")
+                bit_depth = _source_bit_depth(path, image)
+                image.load()
+                oriented = ImageOps.exif_transpose(image)
+                loaded = _to_arrays(path, oriented, bit_depth, notes)
+    except ImageReadError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageReadError(f"{path}: image too large (decompression bomb check)") from None
+    except UnidentifiedImageError:
+        raise ImageReadError(f"{path}: not an image file, or a format Pillow cannot read") from None
+    except PermissionError:
+        raise ImageReadError(f"{path}: permission denied") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        raise ImageReadError(f"{path}: corrupted or truncated image ({error})") from None
+    if bit_depth > 8:
+        notes.append(f"{path.name}: {bit_depth}-bit samples reduced to 8 bits")
+    for note in notes:
+        logger.warning("%s", note)
+    loaded.warnings = notes
+    return loaded
+
+
+def _source_bit_depth(path: Path, image: Image.Image) -> int:
+    """Return the bits per sample of the file (Pillow may already have reduced them)."""
+    if image.mode.startswith("I;16") or image.mode in ("I", "F"):
+        return 16
+    if image.format == "PNG":
+        with path.open("rb") as handle:
+            head = handle.read(25)
+        if len(head) == 25 and head[12:16] == b"IHDR":
+            return int(head[24])
+    if image.format == "TIFF":
+        bits = image.tag_v2.get(258)
+        if bits:
+            return int(max(bits) if isinstance(bits, tuple) else bits)
+    return 8
+
+
+def _to_arrays(path: Path, image: Image.Image, bit_depth: int, notes: list[str]) -> LoadedImage:
+    """Convert any Pillow mode to 8-bit RGB plus optional alpha."""
+    mode = image.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if values.max(initial=0) > 255 else 255.0
+        gray = np.clip(np.rint(values * (255.0 / top)), 0, 255).astype(np.uint8)
+        return LoadedImage(path, np.repeat(gray[:, :, None], 3, axis=2), None, Mode.L, bit_depth)
+    if mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    elif mode == "PA":
+        image = image.convert("RGBA")
+    elif mode == "1":
+        image = image.convert("L")
+    elif mode in ("CMYK", "YCbCr", "LAB", "HSV", "RGBX"):
+        notes.append(f"{path.name}: {mode} converted to RGB")
+        image = image.convert("RGB")
+    elif mode == "RGBa":
+        image = image.convert("RGBA")
+    elif mode == "La":
+        image = image.convert("LA")
+    elif mode not in ("L", "LA", "RGB", "RGBA"):
+        image = image.convert("RGBA" if "A" in mode else "RGB")
+
+    pixels = np.asarray(image)
+    if image.mode == "L":
+        rgb, alpha, out_mode = np.repeat(pixels[:, :, None], 3, axis=2), None, Mode.L
+    elif image.mode == "LA":
+        rgb, alpha, out_mode = np.repeat(pixels[:, :, :1], 3, axis=2), pixels[:, :, 1], Mode.LA
+    elif image.mode == "RGBA":
+        rgb, alpha, out_mode = pixels[:, :, :3], pixels[:, :, 3], Mode.RGBA
+    else:
+        rgb, alpha, out_mode = pixels, None, Mode.RGB
+    alpha = None if alpha is None else np.ascontiguousarray(alpha)
+    return LoadedImage(path, np.ascontiguousarray(rgb), alpha, out_mode, bit_depth)
+
+
+def to_pil(rgb: np.ndarray, alpha: np.ndarray | None, mode: Mode) -> Image.Image:
+    """Build a Pillow image in the original mode from decoded RGB and alpha."""
+    if mode in (Mode.L, Mode.LA):
+        gray = np.rint(rgb.astype(np.float32).mean(axis=2)).astype(np.uint8)
+        if mode == Mode.LA and alpha is not None:
+            return Image.fromarray(np.dstack([gray, alpha]), "LA")
+        return Image.fromarray(gray, "L")
+    if mode == Mode.RGBA and alpha is not None:
+        return Image.fromarray(np.dstack([rgb, alpha]), "RGBA")
+    return Image.fromarray(rgb, "RGB")
+
+
+def write_atomic(path: Path, data: bytes, overwrite: bool = False) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder.
+
+    Without ``overwrite`` an existing file is never replaced: the final step is a
+    hard link, which fails if the name exists. A crash leaves at most a hidden
+    ``.aegui-*.tmp`` file, never a half-written ``path``.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise OutputExistsError(f"{path}: already exists (use --force to overwrite)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".aegui-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        if overwrite:
+            os.replace(temporary, path)
+        else:
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                raise OutputExistsError(f"{path}: already exists (use --force to overwrite)") from None
+            except OSError:  # file systems without hard links
+                if path.exists():
+                    raise OutputExistsError(f"{path}: already exists (use --force to overwrite)") from None
+                os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def encode_png(image: Image.Image) -> bytes:
+    """Return PNG bytes of a Pillow image."""
+    import io
+
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=False, compress_level=6)
+    return buffer.getvalue()

@@ -1,0 +1,220 @@
+# SPDX-License-Identifier: MIT
+"""File-level jobs shared by the command line and the window.
+
+Each job reads one input, runs one model and writes one output atomically. Jobs
+report progress as a fraction through ``progress`` and poll ``cancelled``; a
+cancelled job raises InterruptedError and leaves no output behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from aegui.core.container import AEZ_SUFFIX, Mode, pack_image, unpack_image
+from aegui.core.errors import AeguiError, ImageReadError, OutputExistsError
+from aegui.core.imageio import IMAGE_SUFFIXES, encode_png, load_image, to_pil, write_atomic
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[float], None]
+Cancelled = Callable[[], bool]
+
+
+@dataclass
+class JobResult:
+    """What a finished job produced, for tables and logs."""
+
+    source: Path
+    output: Path
+    input_bytes: int
+    output_bytes: int
+    width: int
+    height: int
+    seconds: float
+    bpp: float | None = None
+    psnr: float | None = None
+    quality: int | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def collect_inputs(paths: Iterable[Path], suffixes: set[str]) -> tuple[list[tuple[Path, Path]], list[str]]:
+    """Expand files and folders (recursively) into (file, base folder) pairs.
+
+    Files named directly are taken whatever their suffix, so that a wrong file
+    gets a clear error instead of being skipped. Folders contribute the files
+    whose suffix is in ``suffixes``. Returns the pairs and one error message per
+    path that does not exist.
+    """
+    found: list[tuple[Path, Path]] = []
+    errors: list[str] = []
+    seen: set[Path] = set()
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            members = sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
+            )
+            if not members:
+                errors.append(f"{path}: folder holds no {'/'.join(sorted(suffixes))} files")
+            pairs = [(member, path) for member in members]
+        elif path.exists():
+            pairs = [(path, path.parent)]
+        else:
+            errors.append(f"{path}: file not found")
+            pairs = []
+        for member, base in pairs:
+            key = member.resolve()
+            if key not in seen:
+                seen.add(key)
+                found.append((member, base))
+    return found, errors
+
+
+def output_path(source: Path, base: Path, out_dir: Path, suffix: str) -> Path:
+    """Return ``out_dir/<path of source below base>`` with a new suffix."""
+    try:
+        relative = source.relative_to(base)
+    except ValueError:
+        relative = Path(source.name)
+    return out_dir / relative.with_suffix(suffix)
+
+
+def compress_file(
+    source: Path,
+    output: Path,
+    quality: int,
+    *,
+    codec: object | None = None,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> JobResult:
+    """Compress one image into a ``.aez`` file and measure bpp and PSNR.
+
+    The PSNR comes from decoding the written latents, so it also checks that the
+    file decodes.
+    """
+    from aegui.core.metrics import psnr
+    from aegui.core.zoo import load_codec
+
+    started = time.perf_counter()
+    if output.exists() and not overwrite:
+        raise OutputExistsError(f"{output}: already exists (use --force to overwrite)")
+    codec = codec or load_codec()
+    codec.check_quality(quality)  # type: ignore[attr-defined]
+    image = load_image(source)
+    _report(progress, 0.05)
+    latents = codec.encode(  # type: ignore[attr-defined]
+        image.rgb, quality, progress=_part(progress, 0.05, 0.55), cancelled=cancelled
+    )
+    data = pack_image(codec, latents, mode=image.mode, bit_depth=image.bit_depth, alpha=image.alpha)  # type: ignore[arg-type]
+    decoded = codec.decode(latents, progress=_part(progress, 0.55, 0.95), cancelled=cancelled)  # type: ignore[attr-defined]
+    if cancelled is not None and cancelled():
+        raise InterruptedError("Cancelled")
+    write_atomic(output, data, overwrite)
+    _report(progress, 1.0)
+    return JobResult(
+        source=source,
+        output=output,
+        input_bytes=source.stat().st_size,
+        output_bytes=len(data),
+        width=image.width,
+        height=image.height,
+        seconds=time.perf_counter() - started,
+        bpp=8 * len(data) / (image.width * image.height),
+        psnr=psnr(image.rgb, decoded),
+        quality=quality,
+        warnings=image.warnings,
+    )
+
+
+def decompress_file(
+    source: Path,
+    output: Path,
+    *,
+    codec: object | None = None,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> JobResult:
+    """Decode one ``.aez`` file into a PNG in the image's original mode."""
+    from aegui.core.zoo import load_codec
+
+    started = time.perf_counter()
+    if output.exists() and not overwrite:
+        raise OutputExistsError(f"{output}: already exists (use --force to overwrite)")
+    data = read_input_bytes(source)
+    codec = codec or load_codec()
+    parsed = unpack_image(codec, data, str(source))  # type: ignore[arg-type]
+    _report(progress, 0.05)
+    rgb = codec.decode(parsed.latents, progress=_part(progress, 0.05, 0.9), cancelled=cancelled)  # type: ignore[attr-defined]
+    png = encode_png(to_pil(rgb, parsed.alpha, parsed.header.mode))
+    if cancelled is not None and cancelled():
+        raise InterruptedError("Cancelled")
+    write_atomic(output, png, overwrite)
+    _report(progress, 1.0)
+    header = parsed.header
+    return JobResult(
+        source=source,
+        output=output,
+        input_bytes=len(data),
+        output_bytes=len(png),
+        width=header.width,
+        height=header.height,
+        seconds=time.perf_counter() - started,
+        bpp=8 * len(data) / (header.width * header.height),
+        quality=header.quality,
+    )
+
+
+def read_input_bytes(source: Path, limit: int = 1 << 31) -> bytes:
+    """Read a whole input file, with a clear error for missing or huge files."""
+    try:
+        size = source.stat().st_size
+        if size > limit:
+            raise ImageReadError(f"{source}: file of {size} bytes is too large")
+        return source.read_bytes()
+    except FileNotFoundError:
+        raise ImageReadError(f"{source}: file not found") from None
+    except IsADirectoryError:
+        raise ImageReadError(f"{source}: is a folder, not a file") from None
+    except PermissionError:
+        raise ImageReadError(f"{source}: permission denied") from None
+
+
+def describe_error(error: BaseException) -> str:
+    """Return a one-line reason for a failed job."""
+    if isinstance(error, AeguiError):
+        return str(error)
+    if isinstance(error, InterruptedError):
+        return "cancelled"
+    return f"{type(error).__name__}: {error}"
+
+
+def decoded_array(rgb: np.ndarray, mode: Mode) -> np.ndarray:
+    """Return what a viewer shows for decoded RGB in ``mode`` (gray stays gray)."""
+    if mode in (Mode.L, Mode.LA):
+        gray = np.rint(rgb.astype(np.float32).mean(axis=2)).astype(np.uint8)
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    return rgb
+
+
+def _report(progress: Progress | None, fraction: float) -> None:
+    if progress is not None:
+        progress(fraction)
+
+
+def _part(progress: Progress | None, start: float, end: float) -> Progress | None:
+    if progress is None:
+        return None
+    return lambda fraction: progress(start + (end - start) * fraction)
+
+
+COMPRESS_SUFFIXES = IMAGE_SUFFIXES
+DECOMPRESS_SUFFIXES = {AEZ_SUFFIX}

@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: MIT
+"""Pretrained models: where they are, what the manifest says, how to build them."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from aegui.core.entropy import TableSet
+from aegui.core.errors import ModelError
+from aegui.core.weights import load_weights, state_dict_from
+
+logger = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+_cache: dict[tuple[str, Path], Any] = {}
+_cache_lock = threading.Lock()
+
+
+def pretrained_dir() -> Path:
+    """Return the folder of shipped weights.
+
+    ``AEGUI_PRETRAINED`` overrides it; otherwise it is ``pretrained/`` at the top
+    of the source tree that holds this package.
+    """
+    override = os.environ.get("AEGUI_PRETRAINED")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[2] / "pretrained"
+
+
+def read_manifest(folder: Path | None = None) -> dict[str, Any]:
+    """Return the parsed manifest of the pretrained folder."""
+    path = (folder or pretrained_dir()) / MANIFEST
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"Model manifest {path} not found; set AEGUI_PRETRAINED") from None
+    except (OSError, json.JSONDecodeError) as error:
+        raise ModelError(f"Model manifest {path} is unreadable: {error}") from None
+
+
+def model_entry(task: str, folder: Path | None = None) -> tuple[Path, dict[str, Any]]:
+    """Return the weights path and manifest entry of the model for ``task``."""
+    folder = folder or pretrained_dir()
+    models = read_manifest(folder).get("models", {})
+    if task not in models:
+        known = ", ".join(sorted(models)) or "none"
+        raise ModelError(f"No pretrained model for {task!r} (available: {known})")
+    entry = models[task]
+    return folder / entry["file"], entry
+
+
+def table_set(tensors: dict[str, np.ndarray], prefix: str) -> TableSet:
+    """Rebuild a TableSet stored under ``prefix`` and check it."""
+    try:
+        tables = TableSet(
+            counts=tensors[f"{prefix}.counts"].astype(np.int32),
+            offsets=tensors[f"{prefix}.offsets"].astype(np.int64),
+            lengths=tensors[f"{prefix}.lengths"].astype(np.int64),
+            minima=tensors[f"{prefix}.minima"].astype(np.int64),
+        )
+        tables.validate()
+    except (KeyError, ValueError) as error:
+        raise ModelError(f"Invalid probability tables {prefix!r}: {error}") from None
+    return tables
+
+
+def load_codec(path: Path | None = None) -> Any:
+    """Load the image codec (cached per file); ``path`` overrides the manifest."""
+    from aegui.core.codec import ImageCodec
+    from aegui.core.intnet import IntegerHyperDecoder, IntegerLayer
+    from aegui.core.models.hyperprior import MeanScaleHyperprior
+
+    expected = None
+    if path is None:
+        path, entry = model_entry("codec")
+        expected = entry.get("sha256")
+    key = ("codec", path.resolve())
+    with _cache_lock:
+        if key in _cache:
+            return _cache[key]
+
+    tensors, meta, sha256 = load_weights(path, expected)
+    if meta.get("kind") != "codec":
+        raise ModelError(f"{path} does not hold codec weights")
+    model = MeanScaleHyperprior(meta["N"], meta["M"], meta["hyper_channels"], meta["levels"])
+    try:
+        model.load_state_dict(state_dict_from(tensors, "model."))
+    except RuntimeError as error:
+        raise ModelError(f"{path}: weights do not fit the model: {error}") from None
+
+    layers = []
+    for index in range(meta["hyper_layers"]):
+        config = tensors[f"hyper.{index}.config"].tolist()
+        layers.append(
+            IntegerLayer(
+                weight=tensors[f"hyper.{index}.weight"].astype(np.int64),
+                bias=tensors[f"hyper.{index}.bias"].astype(np.int64),
+                in_fraction=config[0],
+                weight_fraction=config[1],
+                out_fraction=config[2],
+                relu=bool(config[3]),
+                shuffle=config[4],
+            )
+        )
+    codec = ImageCodec(
+        model,
+        IntegerHyperDecoder(layers),
+        table_set(tensors, "z_tables"),
+        table_set(tensors, "y_tables"),
+        model_id=meta["model_id"],
+        digest=bytes.fromhex(sha256)[:8],
+    )
+    logger.debug("Loaded codec %s from %s", meta["model_id"], path)
+    with _cache_lock:
+        _cache[key] = codec
+    return codec

@@ -1,0 +1,115 @@
+# SPDX-License-Identifier: MIT
+"""Train the variable-rate hyperprior codec on rate + lambda * 255^2 * MSE."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from aegui.core.models.hyperprior import DEFAULT_LAMBDAS, MeanScaleHyperprior
+from aegui.training.data import RandomCrops, load_training_images
+from aegui.training.loop import RunState, Schedule, load_checkpoint, run_training
+
+logger = logging.getLogger(__name__)
+
+
+def setup_args(parser: argparse.ArgumentParser) -> None:
+    """Add the codec training options to ``parser``."""
+    parser.add_argument("--data", type=Path, required=True, help="folder of training photos")
+    parser.add_argument("--out", type=Path, default=Path("runs/codec"), help="run folder")
+    parser.add_argument("--N", type=int, default=96, help="hidden channels of g_a/g_s")
+    parser.add_argument("--M", type=int, default=160, help="latent channels")
+    parser.add_argument("--hyper-channels", type=int, default=96)
+    parser.add_argument("--crop", type=int, default=192, help="crop size in pixels")
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--lr", type=float, default=2e-4)
+    parser.add_argument("--steps", type=int, default=1_000_000, help="maximum steps")
+    parser.add_argument("--hours", type=float, default=math.inf, help="wall-clock budget")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
+    parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast for g_a/g_s")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def sample_bpp(likelihoods: dict[str, torch.Tensor], pixels: int) -> torch.Tensor:
+    """Return bits per pixel for each sample of the batch."""
+    bits = sum(-torch.log2(lik).flatten(1).sum(1) for lik in likelihoods.values())
+    return bits / pixels
+
+
+def train(args: argparse.Namespace) -> None:
+    """Train (or resume) the codec described by ``args``."""
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    checkpoint = args.out / "checkpoint.pt"
+    config: dict[str, Any] = {
+        "architecture": "msh-gain",
+        "N": args.N,
+        "M": args.M,
+        "hyper_channels": args.hyper_channels,
+        "lambdas": list(DEFAULT_LAMBDAS),
+        "crop": args.crop,
+        "batch": args.batch,
+        "lr": args.lr,
+        "data": str(args.data),
+        "bf16": bool(args.bf16),
+    }
+    model = MeanScaleHyperprior(args.N, args.M, args.hyper_channels, len(DEFAULT_LAMBDAS))
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    state = RunState()
+    if checkpoint.exists():
+        saved = load_checkpoint(checkpoint)
+        model.load_state_dict(saved["state_dict"])
+        optimizer.load_state_dict(saved["optimizer"])
+        state = RunState(saved["step"], saved["seconds"], saved["history"])
+        logger.info("Resumed %s at step %d (%.0f s)", checkpoint, state.step, state.seconds)
+
+    images = load_training_images(args.data, scales=(1.0, 0.75), min_side=args.crop)
+    crops = RandomCrops(images, args.crop, seed=args.seed + state.step)
+    lambdas = torch.tensor(DEFAULT_LAMBDAS)
+    model = model.to(memory_format=torch.channels_last)
+
+    def step(_: int) -> dict[str, float]:
+        x = crops.batch(args.batch).contiguous(memory_format=torch.channels_last)
+        level = torch.randint(len(DEFAULT_LAMBDAS), (args.batch,))
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            out = model(x, level)
+        x_hat = out["x_hat"].float()
+        mse = (x_hat - x).pow(2).flatten(1).mean(1)
+        bpp = sample_bpp(out["likelihoods"], x.shape[2] * x.shape[3])
+        loss = (lambdas[level] * 255**2 * mse + bpp).mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        psnr = -10 * torch.log10(mse.detach().clamp_min(1e-10))
+        return {"loss": loss.item(), "bpp": bpp.mean().item(), "psnr": psnr.mean().item()}
+
+    schedule = Schedule(args.lr, args.steps, args.hours * 3600.0)
+    run_training(
+        model=model,
+        optimizer=optimizer,
+        schedule=schedule,
+        step_fn=step,
+        checkpoint=checkpoint,
+        config=config,
+        state=state,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run codec training from the command line."""
+    parser = argparse.ArgumentParser(prog="aegui-train-codec", description=__doc__)
+    setup_args(parser)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    train(args)
+
+
+if __name__ == "__main__":
+    main()

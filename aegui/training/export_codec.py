@@ -1,0 +1,191 @@
+# SPDX-License-Identifier: MIT
+"""Turn a codec training checkpoint into shipped weights and a manifest entry.
+
+Export rounds the hyper-decoder to integers, tabulates the hyper-latent prior and
+the Gaussian scale table as integer counts, writes everything to
+``pretrained/codec-<architecture>-<sha8>.safetensors`` and, when given an
+evaluation folder, codes every image at every quality and records the measured
+bpp and PSNR in the manifest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import logging
+import math
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from aegui.core.entropy import TableSet, gaussian_tables, quantize_pmf
+from aegui.core.intnet import IntegerHyperDecoder
+from aegui.core.models.hyperprior import (
+    LOG_SCALE_OFFSET,
+    LOG_SCALE_STEP,
+    LOG_SCALE_UNIT,
+    SCALE_LEVELS,
+    LogisticMixturePrior,
+    MeanScaleHyperprior,
+)
+from aegui.core.weights import save_weights
+from aegui.core.zoo import MANIFEST
+from aegui.training.loop import load_checkpoint
+
+logger = logging.getLogger(__name__)
+
+Z_SEARCH = 512  # hyper-latent values searched for the table supports
+TAIL_MASS = 1e-7
+
+
+def prior_tables(prior: LogisticMixturePrior, tail: float = TAIL_MASS) -> TableSet:
+    """Tabulate each channel of the hyper-latent prior over its likely values."""
+    values = torch.arange(-Z_SEARCH, Z_SEARCH + 1, dtype=torch.float64)
+    channels = prior.logits.shape[0]
+    with torch.no_grad():
+        grid = values.view(1, 1, 1, -1).expand(1, channels, 1, -1).float()
+        upper = prior.cdf(grid + 0.5)[0, :, 0].double().numpy()
+        lower = prior.cdf(grid - 0.5)[0, :, 0].double().numpy()
+    tables, minima = [], []
+    for c in range(channels):
+        inside = np.flatnonzero((upper[c] > tail / 2) & (lower[c] < 1 - tail / 2))
+        first, last = int(inside[0]), int(inside[-1])
+        pmf = upper[c, first : last + 1] - lower[c, first : last + 1]
+        pmf[0] += lower[c, first]  # fold the tails into the end bins
+        pmf[-1] += 1.0 - upper[c, last]
+        tables.append(quantize_pmf(pmf))
+        minima.append(int(values[first]))
+    return TableSet.from_tables(tables, minima)
+
+
+def scale_table() -> np.ndarray:
+    """Return the Gaussian scales that the scale indices stand for."""
+    steps = LOG_SCALE_OFFSET + LOG_SCALE_STEP * np.arange(SCALE_LEVELS)
+    return np.exp(steps / LOG_SCALE_UNIT)
+
+
+def export_tensors(model: MeanScaleHyperprior) -> tuple[dict[str, np.ndarray], int]:
+    """Return every tensor the shipped file holds, and the number of integer layers."""
+    tensors = {f"model.{k}": v.detach().float().numpy() for k, v in model.state_dict().items()}
+    hyper = IntegerHyperDecoder.from_float(model.h_s, out_fraction=int(math.log2(LOG_SCALE_UNIT)))
+    for index, layer in enumerate(hyper.layers):
+        tensors[f"hyper.{index}.weight"] = layer.weight.astype(np.int64)
+        tensors[f"hyper.{index}.bias"] = layer.bias.astype(np.int64)
+        tensors[f"hyper.{index}.config"] = np.array(
+            [layer.in_fraction, layer.weight_fraction, layer.out_fraction, layer.relu, layer.shuffle],
+            dtype=np.int64,
+        )
+    for prefix, tables in (("z_tables", prior_tables(model.z_prior)), ("y_tables", gaussian_tables(scale_table(), TAIL_MASS))):
+        tensors[f"{prefix}.counts"] = tables.counts
+        tensors[f"{prefix}.offsets"] = tables.offsets
+        tensors[f"{prefix}.lengths"] = tables.lengths
+        tensors[f"{prefix}.minima"] = tables.minima
+    return tensors, len(hyper.layers)
+
+
+def evaluate(codec: Any, folder: Path) -> dict[str, list[float]]:
+    """Code every image in ``folder`` at every quality; return mean bpp and PSNR."""
+    from PIL import Image
+
+    from aegui.core.metrics import psnr
+
+    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in {".png", ".jpg", ".jpeg"})
+    results: dict[str, list[float]] = {"quality": [], "bpp": [], "psnr-rgb": []}
+    images = [np.asarray(Image.open(p).convert("RGB")) for p in paths]
+    for quality in codec.qualities:
+        bpps, psnrs = [], []
+        for image in images:
+            data = codec.compress(image, quality)
+            decoded = codec.decompress(data)
+            bpps.append(8 * len(data) / (image.shape[0] * image.shape[1]))
+            psnrs.append(psnr(image, decoded))
+        results["quality"].append(quality)
+        results["bpp"].append(float(np.mean(bpps)))
+        results["psnr-rgb"].append(float(np.mean(psnrs)))
+        logger.info("quality %d: %.3f bpp, %.2f dB", quality, results["bpp"][-1], results["psnr-rgb"][-1])
+    return results
+
+
+def export(checkpoint: Path, out_dir: Path, eval_dir: Path | None) -> Path:
+    """Export ``checkpoint`` into ``out_dir`` and update its manifest."""
+    from aegui.core.zoo import load_codec
+
+    saved = load_checkpoint(checkpoint)
+    config = saved["config"]
+    levels = len(config["lambdas"])
+    model = MeanScaleHyperprior(config["N"], config["M"], config["hyper_channels"], levels)
+    model.load_state_dict(saved["state_dict"])
+    model.eval()
+
+    tensors, hyper_layers = export_tensors(model)
+    model_id = f"aegui-{config['architecture']}-n{config['N']}-m{config['M']}"
+    metadata = {
+        "kind": "codec",
+        "model_id": model_id,
+        "architecture": config["architecture"],
+        "N": config["N"],
+        "M": config["M"],
+        "hyper_channels": config["hyper_channels"],
+        "levels": levels,
+        "lambdas": config["lambdas"],
+        "hyper_layers": hyper_layers,
+    }
+    temporary = out_dir / "codec-export.safetensors"
+    sha256 = save_weights(temporary, tensors, metadata)
+    path = out_dir / f"codec-{config['architecture']}-{sha256[:8]}.safetensors"
+    temporary.replace(path)
+    logger.info("Wrote %s", path)
+
+    entry: dict[str, Any] = {
+        "file": path.name,
+        "sha256": sha256,
+        **metadata,
+        "training": {
+            "data": Path(config["data"]).name,
+            "steps": saved["step"],
+            "wall_time_hours": round(saved["seconds"] / 3600, 2),
+            "crop": config["crop"],
+            "batch": config["batch"],
+            "lr": config["lr"],
+            "bf16_autocast": config.get("bf16", False),
+            "loss": "bpp + lambda * 255^2 * MSE, lambda drawn per sample from 'lambdas'",
+            "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads",
+            "command": "aegui train compression --data ../shared/datasets/bsds400 --bf16 --hours ...",
+        },
+        "exported": datetime.date.today().isoformat(),
+    }
+    if eval_dir is not None:
+        codec = load_codec(path)
+        started = time.perf_counter()
+        entry["evaluation"] = {"dataset": eval_dir.name, **evaluate(codec, eval_dir)}
+        entry["evaluation"]["seconds"] = round(time.perf_counter() - started, 1)
+
+    manifest_path = out_dir / MANIFEST
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"models": {}}
+    old = manifest["models"].get("codec", {}).get("file")
+    manifest["models"]["codec"] = entry
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    if old and old != path.name and (out_dir / old).exists():
+        (out_dir / old).unlink()
+        logger.info("Removed the previous weights %s", old)
+    return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Export a codec checkpoint from the command line."""
+    parser = argparse.ArgumentParser(prog="aegui-export-codec", description=__doc__)
+    parser.add_argument("checkpoint", type=Path)
+    parser.add_argument("--out", type=Path, default=Path("pretrained"))
+    parser.add_argument("--eval", type=Path, default=None, help="folder to measure bpp/PSNR on")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    export(args.checkpoint, args.out, args.eval)
+
+
+if __name__ == "__main__":
+    main()

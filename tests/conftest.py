@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: MIT
+"""Shared fixtures: a tiny random-weight codec, sample photos, data-set paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from aegui.core.models.hyperprior import DEFAULT_LAMBDAS, MeanScaleHyperprior
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+KODAK = SHARED / "datasets" / "kodak24"
+
+
+@pytest.fixture(scope="session")
+def tiny_pretrained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A pretrained folder holding a small random-weight codec and its manifest."""
+    from aegui.training.export_codec import export
+    from aegui.training.loop import RunState, save_checkpoint
+
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("pretrained")
+    model = MeanScaleHyperprior(N=16, M=24, hyper_channels=16, levels=len(DEFAULT_LAMBDAS))
+    config = {
+        "architecture": "msh-gain",
+        "N": 16,
+        "M": 24,
+        "hyper_channels": 16,
+        "lambdas": list(DEFAULT_LAMBDAS),
+        "crop": 64,
+        "batch": 1,
+        "lr": 1e-4,
+        "data": "random",
+    }
+    checkpoint = folder / "tiny.pt"
+    save_checkpoint(checkpoint, config, model, torch.optim.Adam(model.parameters()), RunState())
+    export(checkpoint, folder, None)
+    checkpoint.unlink()
+    return folder
+
+
+@pytest.fixture
+def tiny_codec(tiny_pretrained: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The tiny codec, also installed as the default model for the CLI and tasks."""
+    from aegui.core.zoo import load_codec
+
+    monkeypatch.setenv("AEGUI_PRETRAINED", str(tiny_pretrained))
+    return load_codec()
+
+
+def natural_image(width: int, height: int, seed: int = 0) -> np.ndarray:
+    """Return a smooth, photo-like uint8 RGB test image."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    channels = []
+    for c in range(3):
+        fx, fy, phase = rng.uniform(0.01, 0.08, 2).tolist() + [rng.uniform(0, 6.28)]
+        channels.append(127 + 90 * np.sin(fx * x + phase) * np.cos(fy * y))
+    image = np.stack(channels, axis=2) + rng.normal(0, 6, (height, width, 3))
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+@pytest.fixture
+def photo_file(tmp_path: Path) -> Path:
+    """A 96x80 PNG photo-like image."""
+    path = tmp_path / "photo.png"
+    Image.fromarray(natural_image(96, 80)).save(path)
+    return path
