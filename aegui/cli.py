@@ -91,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     codec_training.setup_args(train_kinds.add_parser("compression", help="train the image codec"))
 
+    desktop = commands.add_parser(
+        "install-desktop",
+        help="add the launcher, icon and .aez file type to this user's desktop",
+    )
+    desktop.add_argument("--uninstall", action="store_true", help="remove what install-desktop added")
+
     export = commands.add_parser("export", help="turn a training checkpoint into shipped weights")
     export.add_argument("kind", choices=["compression"])
     export.add_argument("checkpoint", type=Path)
@@ -307,6 +313,19 @@ def _export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return EXIT_OK
 
 
+def _install_desktop(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from aegui import desktop
+
+    try:
+        lines = desktop.uninstall() if args.uninstall else desktop.install()
+    except OSError as error:
+        print(f"aegui: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    for line in lines:
+        print(line)
+    return EXIT_OK
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace, argparse.ArgumentParser], int]] = {
     "compress": _compress,
     "decompress": _decompress,
@@ -314,6 +333,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, argparse.ArgumentParser], int]
     "demo": _demo,
     "train": _train,
     "export": _export,
+    "install-desktop": _install_desktop,
 }
 
 
