@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: MIT
+"""Closing the window while jobs run."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from aegui.app.jobs import JobStatus
+from aegui.app.log_bridge import LOGGER_NAME
+from aegui.app.settings import AppSettings
+from aegui.qt.main_window import MainWindow
+
+from .conftest import TIMEOUT_MS, temporary_files, wait_running, write_photos
+
+
+def test_close_during_slow_job_stops_worker(
+    qtbot, window, slow_operation, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "long.slow"
+    blocker.write_bytes(b"x")
+    photos = write_photos(tmp_path, 3)
+    jobs = window.add_paths([blocker, *photos])
+    wait_running(qtbot, jobs[0])
+
+    started = time.monotonic()
+    assert window.close()
+    elapsed = time.monotonic() - started
+
+    assert elapsed < 2.0
+    assert window.queue.active_workers == 0
+    for job in jobs[1:]:
+        assert job.status is JobStatus.CANCELLED
+        assert not job.output.exists()
+    assert temporary_files(tmp_path) == []
+
+
+def test_close_during_real_batch_leaves_no_partial_files(
+    qtbot, tiny_codec, settings: AppSettings, tmp_path: Path
+) -> None:
+    window = MainWindow(settings)
+    qtbot.addWidget(window)
+    window.show()
+    photos = write_photos(tmp_path, 4, width=160, height=128)
+    jobs = window.add_paths(photos)
+    qtbot.waitUntil(lambda: jobs[0].status is JobStatus.RUNNING, timeout=TIMEOUT_MS)
+
+    window.close()
+
+    assert window.queue.active_workers == 0
+    assert temporary_files(tmp_path) == []
+    assert all(job.status is JobStatus.CANCELLED for job in jobs[1:])
+    for job in jobs:
+        if job.output.exists():
+            # Only a job that finished before the close may have written its file.
+            assert job.output.read_bytes()[:4] == b"\x89AEZ"
+    assert sum(job.output.exists() for job in jobs) <= 1
+
+
+def test_close_detaches_log_handler(qtbot, window) -> None:
+    logger = logging.getLogger(LOGGER_NAME)
+    assert window.log_bridge.handler in logger.handlers
+
+    window.close()
+
+    assert window.log_bridge.handler not in logger.handlers

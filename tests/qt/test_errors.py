@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: MIT
+"""Broken inputs fail their own rows while the rest of the batch goes on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from aegui.app.jobs import JobStatus
+from aegui.app.settings import AppSettings
+from aegui.core.tasks import compress_file
+from aegui.qt.job_table import Column
+from aegui.qt.main_window import MainWindow
+
+from .conftest import TIMEOUT_MS, rows_by_name, wait_idle, write_photo
+
+
+def test_broken_files_fail_only_their_rows(qtbot, window, tmp_path: Path) -> None:
+    first = write_photo(tmp_path / "first.png", seed=1)
+    fake = tmp_path / "fake.png"
+    fake.write_text("this is not a PNG file")
+    whole = tmp_path / "whole.aez"
+    compress_file(write_photo(tmp_path / "src" / "whole.png", seed=2), whole, 4)
+    truncated = tmp_path / "truncated.aez"
+    truncated.write_bytes(whole.read_bytes()[:40])
+    last = write_photo(tmp_path / "last.png", seed=3)
+
+    window.add_paths([first, fake, truncated, whole, last])
+    wait_idle(qtbot, window)
+
+    rows = rows_by_name(window)
+    for name in ("first.png", "whole.aez", "last.png"):
+        assert rows[name].status is JobStatus.DONE, rows[name].error
+        assert rows[name].output.is_file()
+    for name in ("fake.png", "truncated.aez"):
+        job = rows[name]
+        assert job.status is JobStatus.FAILED
+        assert job.error
+        assert not job.output.exists()
+        row = window.queue.row_of(job.id)
+        status = window.table_model.index(row, Column.STATUS)
+        assert status.data() == "Failed"
+        assert job.error in status.data(Qt.ItemDataRole.ToolTipRole)
+        qtbot.waitUntil(
+            lambda name=name: f"Failed: {name}" in window.log_pane.text(), timeout=5000
+        )
+    assert "truncated" in rows["truncated.aez"].error
+
+
+def test_selecting_failed_row_shows_reason(qtbot, window, tmp_path: Path) -> None:
+    fake = tmp_path / "fake.png"
+    fake.write_text("text")
+    (job,) = window.add_paths([fake])
+    wait_idle(qtbot, window)
+
+    window.select_job(job.id)
+
+    assert not window.compare.view.has_images
+    assert window.compare.view.message == f"Failed: {job.error}"
+
+
+def test_missing_model_fails_jobs_with_reason(
+    qtbot, settings: AppSettings, tmp_path: Path, monkeypatch
+) -> None:
+    empty = tmp_path / "no-weights"
+    empty.mkdir()
+    monkeypatch.setenv("AEGUI_PRETRAINED", str(empty))
+    window = MainWindow(settings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.queue.model_error is not None, timeout=TIMEOUT_MS)
+
+    (job,) = window.add_paths([write_photo(tmp_path / "p.png")])
+    wait_idle(qtbot, window)
+
+    assert window.model_label.text() == "Model: not loaded"
+    assert "manifest" in window.model_label.toolTip()
+    assert job.status is JobStatus.FAILED
+    assert "manifest" in job.error

@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: MIT
+"""App-layer rules without widgets: operations, output paths, input expansion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aegui.app.jobs import expand_inputs, numbered_path, planned_output
+from aegui.app.operations import (
+    COMPRESS,
+    DECOMPRESS,
+    OPERATIONS,
+    QUALITY,
+    JobRequest,
+    Operation,
+    operation_for,
+)
+from aegui.app.queue import JobQueue
+from aegui.core.tasks import JobResult
+
+from .conftest import TIMEOUT_MS, write_photo
+
+
+@pytest.mark.parametrize(
+    ("name", "preferred", "expected"),
+    [
+        ("a.png", "compress", "compress"),
+        ("a.JPG", "decompress", "compress"),
+        ("a.aez", "compress", "decompress"),
+        ("a.aez", "decompress", "decompress"),
+        ("a.txt", "decompress", "decompress"),
+        ("a.txt", "unknown", "compress"),
+    ],
+)
+def test_operation_for_suffix(name: str, preferred: str, expected: str) -> None:
+    assert operation_for(Path(name), preferred).key == expected
+
+
+def test_planned_output_beside_source(tmp_path: Path) -> None:
+    source = tmp_path / "album" / "a.png"
+
+    assert planned_output(source, tmp_path, COMPRESS, None) == (
+        tmp_path / "album" / "aegui-out" / "a.aez"
+    )
+    assert planned_output(source, tmp_path, DECOMPRESS, None) == (
+        tmp_path / "album" / "aegui-out" / "a.png"
+    )
+
+
+def test_planned_output_in_folder_keeps_tree(tmp_path: Path) -> None:
+    source = tmp_path / "album" / "day" / "a.png"
+
+    assert planned_output(source, tmp_path / "album", COMPRESS, tmp_path / "out") == (
+        tmp_path / "out" / "day" / "a.aez"
+    )
+
+
+def test_numbered_path_skips_taken_names(tmp_path: Path) -> None:
+    (tmp_path / "a-1.aez").write_bytes(b"")
+    reserved = {tmp_path / "a-2.aez"}
+
+    assert numbered_path(tmp_path / "a.aez", reserved) == tmp_path / "a-3.aez"
+
+
+def test_expand_inputs_leaves_out_earlier_outputs(tmp_path: Path) -> None:
+    write_photo(tmp_path / "album" / "a.png")
+    write_photo(tmp_path / "album" / "aegui-out" / "old.png")
+    write_photo(tmp_path / "album" / "chosen-out" / "older.png")
+    named = write_photo(tmp_path / "album" / "aegui-out" / "named.png")
+
+    pairs, errors, left_out = expand_inputs(
+        [tmp_path / "album", named, tmp_path / "missing.png"],
+        tmp_path / "album" / "chosen-out",
+    )
+
+    assert [source.name for source, _ in pairs] == ["a.png", "named.png"]
+    assert left_out == 2
+    assert errors == [f"{tmp_path / 'missing.png'}: file not found"]
+
+
+def test_option_clamped_to_range() -> None:
+    assert QUALITY.clamp(0) == 1
+    assert QUALITY.clamp(99) == 8
+    assert QUALITY.clamp(5) == 5
+
+
+def copy_file(request: JobRequest, progress: object, cancelled: object) -> JobResult:
+    request.output.write_bytes(request.source.read_bytes())
+    size = request.source.stat().st_size
+    return JobResult(request.source, request.output, size, size, 1, 1, 0.0)
+
+
+def test_queue_never_overwrites_its_input(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = Operation(
+        key="copy",
+        label="Copy",
+        input_suffixes=frozenset({".png"}),
+        output_suffix=".png",
+        options=(),
+        run=copy_file,
+    )
+    monkeypatch.setitem(OPERATIONS, copy.key, copy)
+    source = write_photo(tmp_path / "a.png")
+    original = source.read_bytes()
+    queue = JobQueue()
+
+    (job,) = queue.add_paths([source], "copy", {}, output_dir=tmp_path)
+    qtbot.waitUntil(lambda: job.status.is_final, timeout=TIMEOUT_MS)
+    queue.shutdown(5000)
+
+    assert job.output == tmp_path / "a-1.png"
+    assert source.read_bytes() == original

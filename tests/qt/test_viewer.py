@@ -1,0 +1,172 @@
+# SPDX-License-Identifier: MIT
+"""The before/after viewer: showing a finished job, zoom, pan and the divider."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QImage, QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+from aegui.qt.compare_view import FIT_MARGIN, CompareView, array_to_image
+
+from .conftest import TIMEOUT_MS, wait_idle, write_photos
+
+
+def solid_image(width: int, height: int, color: QColor) -> QImage:
+    image = QImage(width, height, QImage.Format.Format_RGB888)
+    image.fill(color)
+    return image
+
+
+@pytest.fixture
+def view(qtbot) -> CompareView:
+    compare = CompareView()
+    qtbot.addWidget(compare)
+    compare.resize(424, 324)
+    compare.show()
+    compare.set_images(
+        solid_image(200, 100, QColor("red")),
+        solid_image(200, 100, QColor("blue")),
+        "A",
+        "B",
+    )
+    return compare
+
+
+def test_finished_job_shows_in_viewer(qtbot, window, tmp_path: Path) -> None:
+    (photo,) = write_photos(tmp_path, 1, width=120, height=90)
+    (job,) = window.add_paths([photo])
+    wait_idle(qtbot, window)
+
+    # The first finished job is selected when nothing else is.
+    assert window.table.selected_job_ids() == [job.id]
+    qtbot.waitUntil(lambda: window.compare.view.has_images, timeout=TIMEOUT_MS)
+    view = window.compare.view
+    assert (view.image_size().width(), view.image_size().height()) == (120, 90)
+    assert view.split == 0.5
+    assert view.before_label == "Original"
+    assert view.after_label.startswith("Compressed q4 · ")
+    assert window.compare.title.text() == "photo-0.png → photo-0.aez"
+    assert window.compare.zoom_label.text().endswith("%")
+
+
+def test_viewer_paints_before_left_after_right(view: CompareView) -> None:
+    frame = view.grab().toImage()
+    middle_y = view.height() // 2
+    left = frame.pixelColor(int(view.width() * 0.25), middle_y)
+    right = frame.pixelColor(int(view.width() * 0.75), middle_y)
+
+    assert left.red() > 200
+    assert left.blue() < 50
+    assert right.blue() > 200
+    assert right.red() < 50
+
+
+def test_fit_and_actual_size(view: CompareView) -> None:
+    expected_fit = min((424 - 2 * FIT_MARGIN) / 200, (324 - 2 * FIT_MARGIN) / 100)
+    assert view.scale == pytest.approx(expected_fit)
+
+    view.actual_size()
+    assert view.scale == 1.0
+    assert not view.fit_mode
+
+    view.fit()
+    assert view.scale == pytest.approx(expected_fit)
+    assert view.origin.x() == pytest.approx((424 - 200 * expected_fit) / 2)
+
+
+def test_zoom_keeps_point_under_anchor(view: CompareView) -> None:
+    anchor = QPointF(150, 120)
+    before = (anchor - view.origin) / view.scale
+
+    view.zoom_to(3.5, anchor)
+
+    after = (anchor - view.origin) / view.scale
+    assert view.scale == 3.5
+    assert after.x() == pytest.approx(before.x())
+    assert after.y() == pytest.approx(before.y())
+
+
+def test_wheel_zooms_in(view: CompareView) -> None:
+    start = view.scale
+    event = QWheelEvent(
+        QPointF(100, 100),
+        QPointF(view.mapToGlobal(QPoint(100, 100))),
+        QPoint(0, 0),
+        QPoint(0, 120),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(view, event)
+
+    assert view.scale == pytest.approx(start * 1.25)
+
+
+def test_drag_pans_both_images(qtbot, view: CompareView) -> None:
+    start = QPointF(view.origin)
+    grab = QPoint(60, 60)
+
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=grab)
+    qtbot.mouseMove(view, grab + QPoint(30, 20))
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=grab + QPoint(30, 20))
+
+    assert view.origin.x() == pytest.approx(start.x() + 30)
+    assert view.origin.y() == pytest.approx(start.y() + 20)
+    assert view.split == 0.5
+
+
+def test_drag_moves_divider(qtbot, view: CompareView) -> None:
+    divider = QPoint(int(view.split_x()), 150)
+    target = QPoint(106, 150)
+
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=divider)
+    qtbot.mouseMove(view, target)
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=target)
+
+    assert view.split == pytest.approx(106 / 424)
+
+
+def test_shortcuts_zoom_viewer(qtbot, window, tmp_path: Path) -> None:
+    window.add_paths(write_photos(tmp_path, 1, width=120, height=90))
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: window.compare.view.has_images, timeout=TIMEOUT_MS)
+    view = window.compare.view
+    fitted = view.scale
+
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert view.scale == 1.0
+
+    qtbot.keyClick(window, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert view.scale == pytest.approx(fitted)
+
+
+def test_array_to_image_copies_pixels() -> None:
+    pixels = np.zeros((4, 6, 3), dtype=np.uint8)
+    pixels[1, 2] = (10, 20, 30)
+    rgba = np.full((2, 2, 4), 200, dtype=np.uint8)
+
+    image = array_to_image(pixels)
+    pixels[1, 2] = (0, 0, 0)
+
+    assert (image.width(), image.height()) == (6, 4)
+    assert image.pixelColor(2, 1).getRgb()[:3] == (10, 20, 30)
+    assert array_to_image(rgba).hasAlphaChannel()
+
+
+@pytest.mark.parametrize(
+    "pixels",
+    [
+        np.zeros((4, 4), np.uint8),
+        np.zeros((4, 4, 2), np.uint8),
+        np.zeros((4, 4, 3), np.uint16),
+    ],
+)
+def test_array_to_image_rejects_bad_layout(pixels: np.ndarray) -> None:
+    with pytest.raises(ValueError, match="Expected uint8"):
+        array_to_image(pixels)
