@@ -72,6 +72,8 @@ class JobQueue(QObject):
         self._model_known = False
         self._batch: list[Job] = []
         self._closed = False
+        self.model_id: str | None = None
+        self.model_error: str | None = None
 
     # Adding jobs
 
@@ -179,6 +181,11 @@ class JobQueue(QObject):
         return self._running is not None or any(
             job.status is JobStatus.QUEUED for job in self.jobs
         )
+
+    @property
+    def active_workers(self) -> int:
+        """Number of pool threads running a job or the model probe right now."""
+        return self._pool.activeThreadCount()
 
     def cancel(self, job_ids: Iterable[int]) -> None:
         """Cancel jobs: queued ones at once, a running one at its next check."""
@@ -302,12 +309,15 @@ class JobQueue(QObject):
     def _on_model_ready(self, model_id: str, device: str, top_quality: int) -> None:
         self._probing = False
         self._model_known = True
+        self.model_id = model_id
+        self.model_error = None
         logger.info("Model %s loaded, running on %s", model_id, device)
         self.model_ready.emit(model_id, device, top_quality)
         self._start_next()
 
     def _on_model_failed(self, reason: str) -> None:
         self._probing = False
+        self.model_error = reason
         self.model_failed.emit(reason)
         self._start_next()
 

@@ -189,26 +189,29 @@ class MainWindow(QMainWindow):
         self.overall.setTextVisible(False)
         self.overall_label = QLabel("No jobs", self)
 
+        progress_row = QHBoxLayout()
+        progress_row.addWidget(self.overall_label)
+        progress_row.addWidget(self.overall, 1)
         buttons = QHBoxLayout()
-        buttons.addWidget(self.overall_label)
-        buttons.addWidget(self.overall, 1)
-        for action in (
-            self.cancel_action,
-            self.cancel_all_action,
-            self.clear_action,
-            self.open_output_action,
+        for action, label in (
+            (self.cancel_action, "Cancel"),
+            (self.cancel_all_action, "Cancel All"),
+            (self.clear_action, "Clear Finished"),
+            (self.open_output_action, "Open Output Folder"),
         ):
-            button = QPushButton(action.icon(), action.text().replace("&", ""), self)
+            button = QPushButton(action.icon(), label, self)
             button.setToolTip(action.toolTip())
             button.clicked.connect(action.trigger)
             action.enabledChanged.connect(button.setEnabled)
             buttons.addWidget(button)
+        buttons.addStretch(1)
 
         left = QWidget(self)
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.drop_zone)
         left_layout.addWidget(self.table, 1)
+        left_layout.addLayout(progress_row)
         left_layout.addLayout(buttons)
 
         self.compare = ComparePanel(self.fit_action, self.actual_size_action, self)
