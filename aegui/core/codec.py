@@ -266,3 +266,10 @@ def _part(progress: Progress | None, start: float, end: float) -> Progress | Non
 def _check_cancelled(cancelled: Cancelled | None) -> None:
     if cancelled is not None and cancelled():
         raise InterruptedError("Cancelled")
+
+
+def load_codec(path: object = None) -> ImageCodec:
+    """Load the shipped codec (see ``aegui.core.zoo.load_codec``)."""
+    from aegui.core.zoo import load_codec as load
+
+    return load(path)  # type: ignore[arg-type,no-any-return]

@@ -183,7 +183,10 @@ def gaussian_tables(scales: np.ndarray, tail: float = 1e-9) -> TableSet:
 
 
 def _normal_cdf(x: np.ndarray) -> np.ndarray:
-    return 0.5 * np.array([math.erfc(-v / math.sqrt(2.0)) for v in x])
+    import torch
+
+    values = torch.from_numpy(np.asarray(x, dtype=np.float64))
+    return (0.5 * torch.special.erfc(-values / math.sqrt(2.0))).numpy()
 
 
 def _erfc_inverse(p: float) -> float:

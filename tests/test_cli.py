@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: MIT
+"""The aegui command line: batches, exit statuses, overwrite rules, info."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from aegui.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
+from tests.conftest import natural_image
+
+
+@pytest.fixture
+def photo_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "photos"
+    (folder / "sub").mkdir(parents=True)
+    Image.fromarray(natural_image(70, 50, seed=1)).save(folder / "a.png")
+    Image.fromarray(natural_image(50, 70, seed=2)).save(folder / "sub" / "b.jpg")
+    rgba = np.dstack([natural_image(30, 30, seed=3), np.full((30, 30), 128, np.uint8)])
+    Image.fromarray(rgba, "RGBA").save(folder / "c.png")
+    (folder / "notes.txt").write_text("not a photo")
+    return folder
+
+
+def test_compress_and_decompress_folder(tiny_codec, photo_folder, tmp_path, capsys):
+    out, rec = tmp_path / "out", tmp_path / "rec"
+    assert main(["compress", str(photo_folder), "-o", str(out), "-q", "2"]) == EXIT_OK
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.aez")) == [
+        "a.aez",
+        "c.aez",
+        "sub/b.aez",
+    ]
+    assert main(["decompress", str(out), "-o", str(rec)]) == EXIT_OK
+    restored = Image.open(rec / "c.png")
+    assert restored.mode == "RGBA"
+    assert restored.size == (30, 30)
+    assert np.all(np.asarray(restored)[:, :, 3] == 128)
+    assert Image.open(rec / "sub" / "b.png").size == (50, 70)
+    assert "a.aez" in capsys.readouterr().out
+
+
+def test_broken_file_fails_but_batch_continues(tiny_codec, photo_folder, tmp_path, capsys):
+    broken = photo_folder / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    out = tmp_path / "out"
+    status = main(["compress", str(photo_folder), "-o", str(out)])
+    assert status == EXIT_FAILED
+    assert (out / "a.aez").exists()
+    assert not (out / "broken.aez").exists()
+    assert "broken.png" in capsys.readouterr().err
+
+
+def test_missing_input_fails(tiny_codec, photo_file, tmp_path, capsys):
+    status = main(["compress", str(photo_file), str(tmp_path / "gone.png"), "-o", str(tmp_path / "o")])
+    assert status == EXIT_FAILED
+    assert (tmp_path / "o" / "photo.aez").exists()
+    assert "gone.png: file not found" in capsys.readouterr().err
+
+
+def test_no_overwrite_without_force(tiny_codec, photo_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["compress", str(photo_file), "-o", str(out), "-q", "1"]) == EXIT_OK
+    first = (out / "photo.aez").read_bytes()
+    assert main(["compress", str(photo_file), "-o", str(out), "-q", "8"]) == EXIT_FAILED
+    assert (out / "photo.aez").read_bytes() == first
+    assert "already exists" in capsys.readouterr().err
+    assert main(["compress", str(photo_file), "-o", str(out), "-q", "8", "--force"]) == EXIT_OK
+    assert (out / "photo.aez").read_bytes() != first
+
+
+@pytest.mark.parametrize("quality", ["0", "9", "high"])
+def test_bad_quality_is_usage_error(tiny_codec, photo_file, tmp_path, quality):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compress", str(photo_file), "-o", str(tmp_path), "-q", quality])
+    assert exit_info.value.code == EXIT_USAGE
+
+
+def test_missing_output_is_usage_error(photo_file):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compress", str(photo_file)])
+    assert exit_info.value.code == EXIT_USAGE
+
+
+def test_decompress_rejects_broken_aez(tiny_codec, photo_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    main(["compress", str(photo_file), "-o", str(out)])
+    data = (out / "photo.aez").read_bytes()
+    (out / "cut.aez").write_bytes(data[: len(data) // 2])
+    (out / "text.aez").write_text("hello")
+    status = main(["decompress", str(out), "-o", str(tmp_path / "rec")])
+    err = capsys.readouterr().err
+    assert status == EXIT_FAILED
+    assert "cut.aez: truncated" in err
+    assert "text.aez: not an .aez file" in err
+    assert (tmp_path / "rec" / "photo.png").exists()
+    assert not (tmp_path / "rec" / "cut.png").exists()
+
+
+def test_info_prints_header(tiny_codec, photo_file, tmp_path, capsys):
+    main(["compress", str(photo_file), "-o", str(tmp_path), "-q", "5"])
+    assert main(["info", str(tmp_path / "photo.aez")]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "96x80 RGB" in out
+    assert "quality  5" in out
+
+
+def test_info_on_foreign_file(tmp_path, capsys):
+    path = tmp_path / "x.aez"
+    path.write_bytes(b"GIF89a....")
+    assert main(["info", str(path)]) == EXIT_FAILED
+    assert "x.aez: not an .aez file" in capsys.readouterr().err
+
+
+def test_demo_prints_table(tiny_codec, capsys):
+    assert main(["demo", "-q", "1"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "parrots.png" in out
+    assert "PSNR" in out

@@ -1,0 +1,169 @@
+# SPDX-License-Identifier: MIT
+"""Round trips and bit-exact decoding of the learned codec (tiny random weights)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import aegui.core.codec as codec_module
+from aegui.core.entropy import TableSet, decode_symbols, encode_symbols, quantize_pmf
+from aegui.core.intnet import IntegerHyperDecoder
+from tests.conftest import natural_image
+
+
+def test_compress_bytes_round_trip(tiny_codec):
+    image = natural_image(100, 70)
+    data = tiny_codec.compress(image, 3)
+    decoded = tiny_codec.decompress(data)
+    assert decoded.shape == image.shape
+    assert decoded.dtype == np.uint8
+    assert np.array_equal(decoded, tiny_codec.decode(tiny_codec.encode(image, 3)))
+
+
+@pytest.mark.parametrize("size", [(1, 1), (1, 37), (65, 1), (64, 64), (129, 67)])
+def test_odd_sizes_round_trip(tiny_codec, size):
+    width, height = size
+    image = natural_image(width, height, seed=width + height)
+    decoded = tiny_codec.decompress(tiny_codec.compress(image, 5))
+    assert decoded.shape == (height, width, 3)
+
+
+def test_decode_identical_across_thread_counts(tiny_codec):
+    image = natural_image(160, 96, seed=3)
+    previous = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        latents = tiny_codec.encode(image, 4)
+        encoder_side = tiny_codec.decode(latents)
+        torch.set_num_threads(1)
+        first = tiny_codec.decode(latents)
+        second = tiny_codec.decode(latents)
+    finally:
+        torch.set_num_threads(previous)
+    assert np.array_equal(first, encoder_side)
+    assert np.array_equal(first, second)
+
+
+def test_decode_in_another_process_is_identical(tiny_codec, tiny_pretrained, tmp_path):
+    image = natural_image(96, 64, seed=4)
+    torch.set_num_threads(2)
+    data = tiny_codec.compress(image, 6)
+    expected = tiny_codec.decompress(data)
+    (tmp_path / "image.aez").write_bytes(data)
+    script = (
+        "import sys, numpy as np, torch\n"
+        "torch.set_num_threads(1)\n"
+        "from aegui.core.zoo import load_codec\n"
+        "codec = load_codec()\n"
+        "out = codec.decompress(open(sys.argv[1], 'rb').read())\n"
+        "np.save(sys.argv[2], out)\n"
+    )
+    env = {"AEGUI_PRETRAINED": str(tiny_pretrained), "PATH": "/usr/bin:/bin"}
+    subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "image.aez"), str(tmp_path / "out.npy")],
+        check=True,
+        env=env,
+        timeout=120,
+    )
+    assert np.array_equal(np.load(tmp_path / "out.npy"), expected)
+
+
+def test_tiled_coding_matches_whole_image(tiny_codec, monkeypatch):
+    image = natural_image(150, 100, seed=5)
+    whole_latents = tiny_codec.encode(image, 4)
+    whole = tiny_codec.decode(whole_latents)
+    monkeypatch.setattr(codec_module, "TILE_PIXELS", 64)
+    tiled_latents = tiny_codec.encode(image, 4)
+    tiled = tiny_codec.decode(whole_latents)
+    assert tiled_latents == whole_latents
+    assert np.array_equal(tiled, whole)
+
+
+def test_encode_rejects_bad_quality(tiny_codec):
+    image = natural_image(16, 16)
+    with pytest.raises(ValueError, match="Invalid quality 0"):
+        tiny_codec.encode(image, 0)
+    with pytest.raises(ValueError, match="Invalid quality 9"):
+        tiny_codec.encode(image, 9)
+
+
+def test_encode_honours_cancel(tiny_codec, monkeypatch):
+    monkeypatch.setattr(codec_module, "TILE_PIXELS", 64)
+    with pytest.raises(InterruptedError):
+        tiny_codec.encode(natural_image(200, 200), 4, cancelled=lambda: True)
+
+
+def test_integer_hyper_decoder_is_thread_invariant(tiny_codec):
+    rng = np.random.default_rng(0)
+    z = rng.integers(-20, 20, size=(tiny_codec.model.hyper_channels, 5, 7))
+    previous = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        single = tiny_codec.hyper_decoder(z)
+        torch.set_num_threads(2)
+        double = tiny_codec.hyper_decoder(z)
+    finally:
+        torch.set_num_threads(previous)
+    assert np.array_equal(single, double)
+    assert single.dtype == np.int64
+
+
+def test_integer_hyper_decoder_tracks_float(tiny_codec):
+    rng = np.random.default_rng(1)
+    z = rng.integers(-3, 4, size=(tiny_codec.model.hyper_channels, 4, 4))
+    integer = tiny_codec.hyper_decoder(z) / 256.0
+    with torch.no_grad():
+        reference = tiny_codec.model.h_s(torch.from_numpy(z).float()[None])[0].numpy()
+    assert np.abs(integer - reference).max() < 0.05
+
+
+def test_integer_hyper_decoder_rejects_huge_input(tiny_codec):
+    z = np.full((tiny_codec.model.hyper_channels, 2, 2), 1 << 20)
+    with pytest.raises(ValueError, match="beyond"):
+        tiny_codec.hyper_decoder(z)
+
+
+def test_from_float_rejects_transposed_convolution():
+    h_s = torch.nn.Sequential(torch.nn.ConvTranspose2d(4, 4, 3))
+    with pytest.raises(TypeError):
+        IntegerHyperDecoder.from_float(h_s, out_fraction=8)
+
+
+def test_quantize_pmf_sums_to_total():
+    counts = quantize_pmf(np.array([0.5, 0.25, 1e-12, 0.25]))
+    assert counts.sum() == 1 << 16
+    assert counts.min() >= 1
+
+
+def test_entropy_coding_round_trip():
+    tables = TableSet.from_tables(
+        [quantize_pmf(np.array([0.7, 0.2, 0.1])), quantize_pmf(np.ones(9))], [0, -4]
+    )
+    rng = np.random.default_rng(2)
+    index = rng.integers(0, 2, size=(3, 5, 6))
+    symbols = np.where(index == 0, rng.integers(0, 3, index.shape), rng.integers(-4, 5, index.shape))
+    data = encode_symbols(symbols, index, tables)
+    assert np.array_equal(decode_symbols(data, index, tables), symbols)
+
+
+def test_entropy_coding_rejects_out_of_range_symbol():
+    tables = TableSet.from_tables([quantize_pmf(np.ones(3))], [0])
+    with pytest.raises(ValueError, match="outside the support"):
+        encode_symbols(np.array([3]), np.array([0]), tables)
+
+
+def test_shipped_tables_are_valid(tiny_codec):
+    tiny_codec.z_tables.validate()
+    tiny_codec.y_tables.validate()
+    assert np.all(tiny_codec.y_tables.minima == -tiny_codec.y_tables.maxima)
+
+
+def test_model_file_has_no_pickle(tiny_pretrained: Path):
+    for path in tiny_pretrained.glob("*.safetensors"):
+        assert b"torch._utils" not in path.read_bytes()

@@ -1,0 +1,192 @@
+# SPDX-License-Identifier: MIT
+"""The .aez format: round trips, golden bytes and every kind of broken file."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+import numpy as np
+import pytest
+
+from aegui.core.container import (
+    FORMAT_VERSION,
+    MAGIC,
+    AezHeader,
+    Mode,
+    StreamKind,
+    pack,
+    pack_image,
+    unpack,
+    unpack_image,
+)
+from aegui.core.errors import AezFormatError
+from tests.conftest import natural_image
+
+
+def make_header(**changes: object) -> AezHeader:
+    fields = {
+        "model_id": "test-model",
+        "digest": bytes(range(8)),
+        "width": 100,
+        "height": 70,
+        "mode": Mode.RGB,
+        "bit_depth": 8,
+        "quality": 3,
+        "z_shape": (16, 2, 2),
+        "y_shape": (24, 8, 8),
+        "streams": ((StreamKind.Z, 0, 0), (StreamKind.Y, 0, 0)),
+    }
+    fields.update(changes)
+    return AezHeader(**fields)  # type: ignore[arg-type]
+
+
+def test_pack_unpack_round_trip():
+    data = pack(make_header(), [b"zz", b"yyyy"])
+    header, streams = unpack(data)
+    assert streams == [b"zz", b"yyyy"]
+    assert header.width == 100
+    assert header.height == 70
+    assert header.model_id == "test-model"
+    assert header.streams[1] == (StreamKind.Y, 4, zlib.crc32(b"yyyy"))
+
+
+def test_golden_header_bytes():
+    data = pack(make_header(), [b"zz", b"yyyy"])
+    body = (
+        b"\x0atest-model" + bytes(range(8))
+        + struct.pack(">IIBBB3H3HB", 100, 70, 0, 8, 3, 16, 2, 2, 24, 8, 8, 2)
+        + struct.pack(">BII", 1, 2, zlib.crc32(b"zz"))
+        + struct.pack(">BII", 2, 4, zlib.crc32(b"yyyy"))
+    )  # fmt: skip
+    head = MAGIC + struct.pack(">HI", FORMAT_VERSION, len(body)) + body
+    assert data == head + struct.pack(">I", zlib.crc32(head)) + b"zzyyyy"
+
+
+def test_every_truncation_is_rejected():
+    data = pack(make_header(), [b"z" * 10, b"y" * 30])
+    for length in range(len(data)):
+        with pytest.raises(AezFormatError, match="photo.aez"):
+            unpack(data[:length], "photo.aez")
+
+
+def test_every_bit_flip_is_rejected():
+    data = bytearray(pack(make_header(), [b"z" * 10, b"y" * 30]))
+    for position in range(len(data)):
+        corrupted = bytearray(data)
+        corrupted[position] ^= 0x10
+        with pytest.raises(AezFormatError):
+            unpack(bytes(corrupted))
+
+
+def test_trailing_bytes_are_rejected():
+    data = pack(make_header(), [b"z", b"y"]) + b"extra"
+    with pytest.raises(AezFormatError, match="unexpected bytes"):
+        unpack(data)
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "not an .aez file"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(40), "not an .aez file"),
+        (b"hello world, this is text", "not an .aez file"),
+    ],
+)
+def test_foreign_files_are_rejected(data, reason):
+    with pytest.raises(AezFormatError, match=reason):
+        unpack(data, "x.aez")
+
+
+def reseal(data: bytes, offset: int, value: bytes) -> bytes:
+    """Patch header bytes and recompute the header CRC, as a crafted file would."""
+    body_size = struct.unpack_from(">I", data, len(MAGIC) + 2)[0]
+    end = len(MAGIC) + 6 + body_size
+    patched = bytearray(data)
+    patched[offset : offset + len(value)] = value
+    patched[end : end + 4] = struct.pack(">I", zlib.crc32(bytes(patched[:end])))
+    return bytes(patched)
+
+
+def test_unknown_version_is_rejected():
+    data = reseal(pack(make_header(), [b"z", b"y"]), len(MAGIC), struct.pack(">H", 99))
+    with pytest.raises(AezFormatError, match="unsupported .aez format version 99"):
+        unpack(data)
+
+
+def test_absurd_dimensions_are_rejected_before_decoding():
+    data = pack(make_header(), [b"z", b"y"])
+    width_offset = len(MAGIC) + 6 + 1 + len("test-model") + 8
+    crafted = reseal(data, width_offset, struct.pack(">II", 4_000_000_000, 4_000_000_000))
+    with pytest.raises(AezFormatError, match="invalid image size"):
+        unpack(crafted)
+    crafted = reseal(data, width_offset, struct.pack(">II", 60_000, 60_000))
+    with pytest.raises(AezFormatError, match="exceeds the limit"):
+        unpack(crafted)
+
+
+def test_huge_declared_stream_is_rejected_without_allocation():
+    data = pack(make_header(), [b"z", b"y"])
+    table_offset = len(MAGIC) + 6 + 1 + len("test-model") + 8 + struct.calcsize(">IIBBB3H3HB")
+    crafted = reseal(data, table_offset + 1, struct.pack(">I", 0xFFFFFFFF))
+    with pytest.raises(AezFormatError, match="truncated"):
+        unpack(crafted)
+
+
+def test_missing_alpha_stream_is_rejected():
+    data = pack(make_header(mode=Mode.RGBA), [b"z", b"y"])
+    with pytest.raises(AezFormatError, match="unexpected streams"):
+        unpack(data)
+
+
+def test_image_round_trip_keeps_alpha(tiny_codec):
+    image = natural_image(40, 30)
+    alpha = np.tile(np.arange(40, dtype=np.uint8) * 6, (30, 1))
+    latents = tiny_codec.encode(image, 2)
+    data = pack_image(tiny_codec, latents, mode=Mode.RGBA, alpha=alpha)
+    parsed = unpack_image(tiny_codec, data)
+    assert parsed.header.mode == Mode.RGBA
+    assert np.array_equal(parsed.alpha, alpha)
+
+
+def test_alpha_bomb_is_rejected(tiny_codec):
+    latents = tiny_codec.encode(natural_image(8, 8), 2)
+    header = make_header(
+        model_id=tiny_codec.model_id,
+        digest=tiny_codec.digest,
+        width=8,
+        height=8,
+        mode=Mode.RGBA,
+        quality=2,
+        z_shape=latents.z_shape,
+        y_shape=latents.y_shape,
+        streams=((StreamKind.Z, 0, 0), (StreamKind.Y, 0, 0), (StreamKind.ALPHA, 0, 0)),
+    )
+    bomb = zlib.compress(bytes(10_000_000))
+    data = pack(header, [latents.z_stream, latents.y_stream, bomb])
+    with pytest.raises(AezFormatError, match="alpha stream"):
+        unpack_image(tiny_codec, data)
+
+
+def test_other_model_is_named_in_error(tiny_codec):
+    latents = tiny_codec.encode(natural_image(8, 8), 2)
+    data = pack_image(tiny_codec, latents)
+    crafted = reseal(data, len(MAGIC) + 6 + 1 + len(tiny_codec.model_id), b"\xff" * 8)
+    with pytest.raises(AezFormatError, match="made with model"):
+        unpack_image(tiny_codec, crafted, "old.aez")
+
+
+def test_shape_mismatch_is_rejected(tiny_codec):
+    latents = tiny_codec.encode(natural_image(8, 8), 2)
+    header = make_header(
+        model_id=tiny_codec.model_id,
+        digest=tiny_codec.digest,
+        width=500,
+        height=8,
+        quality=2,
+        z_shape=latents.z_shape,
+        y_shape=latents.y_shape,
+    )
+    data = pack(header, [latents.z_stream, latents.y_stream])
+    with pytest.raises(AezFormatError, match="latent shapes"):
+        unpack_image(tiny_codec, data)

@@ -1,0 +1,148 @@
+# SPDX-License-Identifier: MIT
+"""Reading every supported kind of image, and refusing broken ones clearly."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from aegui.core.container import Mode
+from aegui.core.errors import ImageReadError, OutputExistsError
+from aegui.core.imageio import load_image, write_atomic
+from tests.conftest import natural_image
+
+
+def write_png16_rgb(path: Path, pixels: np.ndarray) -> None:
+    """Write a 16-bit RGB PNG by hand (Pillow cannot write one)."""
+    height, width, _ = pixels.shape
+    raw = b"".join(b"\x00" + pixels[row].astype(">u2").tobytes() for row in range(height))
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".bmp", ".tif", ".webp"])
+def test_formats_load_as_rgb(tmp_path, suffix):
+    path = tmp_path / f"photo{suffix}"
+    Image.fromarray(natural_image(33, 21)).save(path)
+    loaded = load_image(path)
+    assert loaded.rgb.shape == (21, 33, 3)
+    assert loaded.mode == Mode.RGB
+    assert loaded.alpha is None
+
+
+def test_grayscale_stays_grayscale(tmp_path):
+    path = tmp_path / "gray.png"
+    Image.fromarray(natural_image(20, 10)[:, :, 0]).save(path)
+    loaded = load_image(path)
+    assert loaded.mode == Mode.L
+    assert np.array_equal(loaded.rgb[:, :, 0], loaded.rgb[:, :, 2])
+
+
+def test_rgba_keeps_alpha(tmp_path):
+    path = tmp_path / "rgba.png"
+    pixels = np.dstack([natural_image(20, 10), np.arange(200, dtype=np.uint8).reshape(10, 20)])
+    Image.fromarray(pixels, "RGBA").save(path)
+    loaded = load_image(path)
+    assert loaded.mode == Mode.RGBA
+    assert np.array_equal(loaded.alpha, pixels[:, :, 3])
+
+
+def test_palette_with_transparency_keeps_alpha(tmp_path):
+    path = tmp_path / "palette.png"
+    image = Image.fromarray(natural_image(20, 10)).convert("P")
+    image.info["transparency"] = 0
+    image.save(path, transparency=0)
+    assert load_image(path).mode == Mode.RGBA
+
+
+def test_sixteen_bit_is_reduced_with_warning(tmp_path):
+    path = tmp_path / "deep.png"
+    pixels = (natural_image(12, 8).astype(np.uint16) * 257)
+    write_png16_rgb(path, pixels)
+    loaded = load_image(path)
+    assert loaded.bit_depth == 16
+    assert any("16-bit" in note for note in loaded.warnings)
+    assert np.abs(loaded.rgb.astype(int) - natural_image(12, 8)).max() <= 1
+
+
+def test_sixteen_bit_grayscale(tmp_path):
+    path = tmp_path / "deep-gray.png"
+    Image.fromarray(np.full((8, 12), 65535, dtype=np.uint16)).save(path)
+    loaded = load_image(path)
+    assert loaded.mode == Mode.L
+    assert loaded.rgb.max() == 255
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    path = tmp_path / "rotated.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise when shown
+    Image.fromarray(natural_image(40, 20)).save(path, exif=exif)
+    assert load_image(path).rgb.shape == (40, 20, 3)
+
+
+def test_cmyk_jpeg_converts(tmp_path):
+    path = tmp_path / "cmyk.jpg"
+    Image.fromarray(natural_image(16, 16)).convert("CMYK").save(path)
+    assert load_image(path).mode == Mode.RGB
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ImageReadError, match="nothing.png: file not found"):
+        load_image(tmp_path / "nothing.png")
+
+
+def test_folder_is_not_a_file(tmp_path):
+    with pytest.raises(ImageReadError, match="not a regular file"):
+        load_image(tmp_path)
+
+
+def test_text_file_named_png(tmp_path):
+    path = tmp_path / "fake.png"
+    path.write_text("not an image")
+    with pytest.raises(ImageReadError, match="fake.png: not an image file"):
+        load_image(path)
+
+
+def test_truncated_jpeg(tmp_path):
+    path = tmp_path / "cut.jpg"
+    Image.fromarray(natural_image(64, 64)).save(path)
+    path.write_bytes(path.read_bytes()[:300])
+    with pytest.raises(ImageReadError, match="cut.jpg: corrupted or truncated"):
+        load_image(path)
+
+
+def test_unsupported_format(tmp_path):
+    path = tmp_path / "anim.gif"
+    Image.fromarray(natural_image(8, 8)).save(path)
+    with pytest.raises(ImageReadError, match="unsupported image format GIF"):
+        load_image(path)
+
+
+def test_pixel_limit(tmp_path):
+    path = tmp_path / "big.png"
+    Image.fromarray(natural_image(50, 50)).save(path)
+    with pytest.raises(ImageReadError, match="exceeds the limit"):
+        load_image(path, max_pixels=100)
+
+
+def test_write_atomic_never_overwrites(tmp_path):
+    path = tmp_path / "out.bin"
+    write_atomic(path, b"first")
+    with pytest.raises(OutputExistsError, match="already exists"):
+        write_atomic(path, b"second")
+    assert path.read_bytes() == b"first"
+    write_atomic(path, b"second", overwrite=True)
+    assert path.read_bytes() == b"second"
+    assert not list(tmp_path.glob(".aegui-*"))
