@@ -17,15 +17,12 @@ Results go to ``benchmarks/results/gui-responsiveness.json``.
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
 import argparse
 import datetime
 import importlib.metadata
 import itertools
 import json
+import os
 import platform
 import shlex
 import shutil
@@ -258,6 +255,8 @@ def show(text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and write the JSON file; return the exit status."""
     args = parse_args(argv)
+    # Read when the QApplication is created, so setting it here is early enough.
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     create_application()
     with tempfile.TemporaryDirectory(prefix="aegui-bench-") as folder:
         scratch = Path(folder)

@@ -261,14 +261,15 @@ class JobTableView(QTableView):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(Column.FILE, QHeaderView.ResizeMode.Stretch)
         text_width = self.fontMetrics().horizontalAdvance
+        # Wide enough for typical values; the file name column takes the rest.
         widths = {
-            Column.OPERATION: text_width("Decompress · q8") + 16,
-            Column.STATUS: text_width("Cancelling…") + 48,
-            Column.BEFORE: text_width("999.9 kB") + 16,
-            Column.AFTER: text_width("999.9 kB") + 16,
-            Column.BPP: text_width("0.000") + 20,
-            Column.PSNR: text_width("99.99 dB") + 16,
-            Column.TIME: text_width("999.99 s") + 16,
+            Column.OPERATION: text_width("Compress · q8") + 14,
+            Column.STATUS: text_width("Running 100%") + 36,
+            Column.BEFORE: text_width("999.9 kB") + 12,
+            Column.AFTER: text_width("999.9 kB") + 12,
+            Column.BPP: text_width("0.000") + 14,
+            Column.PSNR: text_width("99.99 dB") + 12,
+            Column.TIME: text_width("99.99 s") + 12,
         }
         for column, width in widths.items():
             self.setColumnWidth(column, width)

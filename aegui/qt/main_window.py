@@ -230,7 +230,7 @@ class MainWindow(QMainWindow):
         self.vertical_splitter.addWidget(self.log_pane)
         self.vertical_splitter.setStretchFactor(0, 1)
         self.vertical_splitter.setStretchFactor(1, 0)
-        self.vertical_splitter.setSizes([640, 130])
+        self.vertical_splitter.setSizes([660, 110])
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -307,7 +307,7 @@ class MainWindow(QMainWindow):
             if state is not None:
                 splitter.restoreState(state)
         if self.settings.geometry("splitter") is None:
-            self.splitter.setSizes([560, 700])
+            self.splitter.setSizes([660, 600])
         self.options.set_operation(self.settings.operation)
         self.options.set_option("quality", self.settings.quality)
         self.options.set_output_dir(self.settings.output_dir)

@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: MIT
+r"""Save a screenshot of the window comparing a compressed sample photo.
+
+The script compresses the sample photos in a temporary folder, selects the
+first finished row so the before/after viewer shows it with the divider in
+the middle, and saves the window to ``docs/screenshot.png``. Run it under a
+virtual X server so fonts and styles match a desktop::
+
+    xvfb-run -a -s "-screen 0 1400x900x24" python benchmarks/screenshot.py
+
+Settings are kept in the temporary folder, so the user's own are untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+
+from aegui.app.jobs import JobStatus
+from aegui.app.settings import AppSettings
+from aegui.qt.main import create_application
+from aegui.qt.main_window import MainWindow
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gui_responsiveness import SAMPLES, show, wait_for  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_OUTPUT = REPO / "docs" / "screenshot.png"
+TIMEOUT_S = 600.0
+SETTLE_MS = 500  # time for the last repaint after the view is set up
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "-o", "--output", type=Path, default=DEFAULT_OUTPUT, help="PNG file to write"
+    )
+    parser.add_argument(
+        "--size",
+        default="1280x800",
+        help="window size in pixels, WIDTHxHEIGHT (default 1280x800)",
+    )
+    parser.add_argument(
+        "-q", "--quality", type=int, default=4, help="quality level, 1 to 8 (default 4)"
+    )
+    return parser.parse_args(argv)
+
+
+def settle(milliseconds: int) -> None:
+    """Run the event loop for ``milliseconds`` so pending paints happen."""
+    elapsed = []
+    QTimer.singleShot(milliseconds, lambda: elapsed.append(True))
+    wait_for(lambda: bool(elapsed), milliseconds / 1000 + 10)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a small batch, open its first result in the viewer and save the window."""
+    args = parse_args(argv)
+    width, height = (int(part) for part in args.size.lower().split("x"))
+    samples = sorted(SAMPLES.glob("*.png"))
+    if not samples:
+        raise SystemExit(f"screenshot: no sample photos found in {SAMPLES}")
+
+    create_application()
+    with tempfile.TemporaryDirectory(prefix="aegui-shot-") as folder:
+        scratch = Path(folder)
+        photos = []
+        for sample in samples:
+            photos.append(scratch / sample.name)
+            shutil.copyfile(sample, photos[-1])
+        settings = AppSettings.from_file(scratch / "settings.ini")
+        window = MainWindow(settings)
+        window.resize(width, height)
+        window.move(0, 0)
+        window.show()
+        window.options.set_option("quality", args.quality)
+        wait_for(lambda: window.queue.model_id is not None, TIMEOUT_S)
+
+        jobs = window.add_paths(photos)
+        wait_for(lambda: all(job.status.is_final for job in jobs), TIMEOUT_S)
+        failed = [job for job in jobs if job.status is not JobStatus.DONE]
+        if failed:
+            window.close()
+            reasons = "; ".join(f"{job.source.name}: {job.error}" for job in failed)
+            raise SystemExit(f"screenshot: batch failed: {reasons}")
+
+        window.select_job(jobs[0].id)
+        wait_for(lambda: window.compare.view.has_images, TIMEOUT_S)
+        window.compare.view.fit()
+        window.compare.view.set_split(0.5)
+        settle(SETTLE_MS)
+
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        if not window.grab().save(str(args.output)):
+            window.close()
+            raise SystemExit(f"screenshot: failed to write {args.output}")
+        window.close()
+    show(f"wrote {args.output} ({width}x{height}, model {window.queue.model_id})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
