@@ -20,7 +20,7 @@ OUTPUT_SUBFOLDER = "aegui-out"
 
 
 class JobStatus(enum.Enum):
-    """Where a job is in its life; the last four are final."""
+    """Lifecycle state of a job; the last four states are final."""
 
     QUEUED = "Queued"
     RUNNING = "Running"
@@ -36,7 +36,7 @@ class JobStatus(enum.Enum):
 
 
 class Resolution(enum.Enum):
-    """What to do when a job's output file already exists."""
+    """Action taken when a job's output file already exists."""
 
     OVERWRITE = "overwrite"
     SKIP = "skip"
@@ -45,7 +45,7 @@ class Resolution(enum.Enum):
 
 @dataclass(frozen=True)
 class ConflictChoice:
-    """An answer to an output conflict, optionally for the rest of the batch."""
+    """Resolution of an output conflict, optionally for the rest of the batch."""
 
     resolution: Resolution
     apply_to_all: bool = False

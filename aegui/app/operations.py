@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: MIT
 """The operations a job can run, described as data so the window can list them.
 
-A new operation (denoise, stylize) is one more ``Operation`` in ``OPERATIONS``
+A new operation (denoise, stylize) is one more ``Operation`` in ``OPERATIONS``,
 with its input suffixes, output suffix, integer options and a ``run`` function
-that calls ``aegui.core``; the window builds its chooser and option controls
+that calls ``aegui.core``. The window builds its chooser and option controls
 from this table.
 """
 

@@ -41,7 +41,7 @@ class JobQueue(QObject):
 
     All methods and slots run on the GUI thread. Workers only read a job's
     request and its cancel event, and report back through queued signals.
-    Signals carry row numbers in ``jobs``.
+    ``job_added`` and ``job_changed`` carry row numbers in ``jobs``.
     """
 
     job_added = Signal(int)

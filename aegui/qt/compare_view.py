@@ -2,8 +2,8 @@
 """Before/after viewer: one image left of a movable divider, the other right of it.
 
 Both images share one zoom and one pan offset, so they always stay aligned.
-Drag the divider to move it, drag elsewhere to pan, and use the wheel to zoom
-around the pointer.
+Drag the divider to move it, drag elsewhere to pan, use the wheel to zoom
+around the pointer, and double-click to switch between fit and 100%.
 """
 
 from __future__ import annotations

@@ -76,12 +76,12 @@ class ConflictDialog(QDialog):
         self.accept()
 
     def choice(self) -> ConflictChoice:
-        """Return the answer; closing the dialog counts as Skip."""
+        """Return the chosen resolution; closing the dialog counts as Skip."""
         return ConflictChoice(self.resolution, self.apply_to_all.isChecked())
 
 
 def ask_conflict(parent: QWidget | None, output: Path, source: Path) -> ConflictChoice:
-    """Show ConflictDialog modally and return the answer."""
+    """Show ConflictDialog modally and return the chosen resolution."""
     dialog = ConflictDialog(output, source, parent)
     dialog.exec()
     return dialog.choice()

@@ -50,8 +50,8 @@ class MainWindow(QMainWindow):
     """The aegui window.
 
     ``settings`` is the store of options kept between runs. ``resolve_conflict``
-    decides what happens when an output file exists. By default it asks with
-    a dialog, and tests pass a function that returns a fixed choice.
+    decides what happens when an output file exists. By default it shows a
+    dialog, and tests pass a function that returns a fixed choice.
     """
 
     def __init__(
