@@ -15,7 +15,8 @@ from aegui.app.workers import PreviewRunnable, WorkerSignals
 
 logger = logging.getLogger(__name__)
 
-CACHE_SIZE = 4
+CACHE_SIZE = 4  # previews kept in memory
+CACHE_BYTES = 256 * 1024 * 1024  # cap on their pixel memory; 24 MP RGB is 72 MB a side
 
 
 class PreviewLoader(QObject):
@@ -23,7 +24,9 @@ class PreviewLoader(QObject):
 
     The loader has its own one-thread pool, so a preview can load while a batch
     job runs. A new request cancels the one before it, and results of older
-    requests are dropped. The last CACHE_SIZE previews are kept in memory.
+    requests are dropped. Up to CACHE_SIZE previews stay in memory, and older
+    ones are dropped while their pixels take more than CACHE_BYTES. The newest
+    preview is always kept.
     """
 
     loaded = Signal(int, object, object)
@@ -74,6 +77,11 @@ class PreviewLoader(QObject):
         self._cancel_event.set()
         self._current = None
 
+    @property
+    def cached_job_ids(self) -> list[int]:
+        """Ids of the jobs whose pixels are cached, oldest first."""
+        return list(self._cache)
+
     def forget(self, job_id: int) -> None:
         """Remove a job's cached pixels."""
         self._cache.pop(job_id, None)
@@ -86,10 +94,17 @@ class PreviewLoader(QObject):
     def _on_loaded(self, job_id: int, before: np.ndarray, after: np.ndarray) -> None:
         self._cache[job_id] = (before, after)
         self._cache.move_to_end(job_id)
-        while len(self._cache) > CACHE_SIZE:
+        while len(self._cache) > 1 and (
+            len(self._cache) > CACHE_SIZE or self._cache_bytes() > CACHE_BYTES
+        ):
             self._cache.popitem(last=False)
         if job_id == self._current:
             self.loaded.emit(job_id, before, after)
+
+    def _cache_bytes(self) -> int:
+        # A job whose output shows its input stores one array twice; count it once.
+        arrays = {id(array): array for pair in self._cache.values() for array in pair}
+        return sum(array.nbytes for array in arrays.values())
 
     def _on_failed(self, job_id: int, reason: str) -> None:
         logger.warning("Failed to load the preview: %s", reason)

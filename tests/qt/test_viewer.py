@@ -11,6 +11,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QImage, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
+from aegui.app import preview as preview_module
 from aegui.qt.compare_view import FIT_MARGIN, CompareView, array_to_image
 
 from .conftest import TIMEOUT_MS, wait_idle, write_photos
@@ -170,3 +171,36 @@ def test_array_to_image_copies_pixels() -> None:
 def test_array_to_image_rejects_bad_layout(pixels: np.ndarray) -> None:
     with pytest.raises(ValueError, match="Expected uint8"):
         array_to_image(pixels)
+
+
+def test_reselected_job_shows_from_cache(qtbot, window, tmp_path: Path) -> None:
+    first, second = window.add_paths(write_photos(tmp_path, 2, width=64, height=48))
+    wait_idle(qtbot, window)
+    window.select_job(first.id)
+    qtbot.waitUntil(lambda: window.compare.view.has_images, timeout=TIMEOUT_MS)
+    window.select_job(second.id)
+    qtbot.waitUntil(lambda: window.compare.view.has_images, timeout=TIMEOUT_MS)
+
+    window.select_job(first.id)
+
+    assert window.preview.cached_job_ids == [second.id, first.id]
+    assert window.compare.view.has_images
+    assert window.compare.title.text() == "photo-0.png → photo-0.aez"
+
+
+def test_preview_cache_respects_byte_cap(
+    qtbot, window, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One 64x48 RGB pair takes 18 kB, so a 10 kB cap keeps only the newest.
+    monkeypatch.setattr(preview_module, "CACHE_BYTES", 10_000)
+    first, second = window.add_paths(write_photos(tmp_path, 2, width=64, height=48))
+    wait_idle(qtbot, window)
+
+    for job in (first, second):
+        window.select_job(job.id)
+        qtbot.waitUntil(
+            lambda job=job: window.preview.cached_job_ids[-1:] == [job.id],
+            timeout=TIMEOUT_MS,
+        )
+
+    assert window.preview.cached_job_ids == [second.id]
