@@ -1,5 +1,9 @@
 # SPDX-License-Identifier: MIT
-"""Pretrained models: where they are, what the manifest says, how to build them."""
+"""Pretrained models: where they are, what the manifest says, how to build them.
+
+Importing this module does not load torch (the loaders import it), so the
+window can check which models exist while it starts.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,6 @@ import numpy as np
 
 from aegui.core.entropy import TableSet
 from aegui.core.errors import ModelError
-from aegui.core.weights import load_weights, state_dict_from
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +47,14 @@ def read_manifest(folder: Path | None = None) -> dict[str, Any]:
         raise ModelError(f"Model manifest {path} not found; set AEGUI_PRETRAINED") from None
     except (OSError, json.JSONDecodeError) as error:
         raise ModelError(f"Model manifest {path} is unreadable: {error}") from None
+
+
+def has_model(task: str, folder: Path | None = None) -> bool:
+    """Return whether the manifest lists a model for ``task`` (False if it is unreadable)."""
+    try:
+        return task in read_manifest(folder).get("models", {})
+    except ModelError:
+        return False
 
 
 def model_entry(task: str, folder: Path | None = None) -> tuple[Path, dict[str, Any]]:
@@ -77,6 +88,7 @@ def load_codec(path: Path | None = None) -> Any:
     from aegui.core.codec import ImageCodec
     from aegui.core.intnet import IntegerHyperDecoder, IntegerLayer
     from aegui.core.models.hyperprior import MeanScaleHyperprior
+    from aegui.core.weights import load_weights, state_dict_from
 
     expected = None
     if path is None:
@@ -122,3 +134,38 @@ def load_codec(path: Path | None = None) -> Any:
     with _cache_lock:
         _cache[key] = codec
     return codec
+
+
+def load_denoiser(path: Path | None = None) -> Any:
+    """Load the denoiser (cached per file); ``path`` overrides the manifest."""
+    from aegui.core.denoising import Denoiser
+    from aegui.core.models.denoiser import ARCHITECTURE, DenoiseUNet
+    from aegui.core.weights import load_weights, state_dict_from
+
+    expected = None
+    if path is None:
+        path, entry = model_entry("denoise")
+        expected = entry.get("sha256")
+    key = ("denoise", path.resolve())
+    with _cache_lock:
+        if key in _cache:
+            return _cache[key]
+
+    tensors, meta, sha256 = load_weights(path, expected)
+    if meta.get("kind") != "denoise":
+        raise ModelError(f"{path} does not hold denoiser weights")
+    if meta.get("architecture") != ARCHITECTURE:
+        raise ModelError(
+            f"{path}: unknown denoiser architecture {meta.get('architecture')!r} "
+            f"(this version of aegui knows {ARCHITECTURE!r})"
+        )
+    model = DenoiseUNet(meta["width"], meta["conditioned"])
+    try:
+        model.load_state_dict(state_dict_from(tensors, "model."))
+    except RuntimeError as error:
+        raise ModelError(f"{path}: weights do not fit the model: {error}") from None
+    denoiser = Denoiser(model, meta["model_id"], digest=bytes.fromhex(sha256)[:8])
+    logger.debug("Loaded denoiser %s from %s", meta["model_id"], path)
+    with _cache_lock:
+        _cache[key] = denoiser
+    return denoiser

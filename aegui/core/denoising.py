@@ -1,0 +1,103 @@
+# SPDX-License-Identifier: MIT
+"""The denoiser as the tasks use it: strength, tiling and array conversion.
+
+``Denoiser`` wraps a trained ``DenoiseUNet``. The noise level the network is
+conditioned on is estimated once per photo (``aegui.core.noise``) and scaled by
+the user's strength, so every tile of a photo gets the same level.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from fractions import Fraction
+
+import numpy as np
+import torch
+
+from aegui.core.models.denoiser import RECEPTIVE_RADIUS, STRIDE, DenoiseUNet
+from aegui.core.noise import estimate_noise_sigma
+from aegui.core.tiling import run_tiled
+
+# Tiles of 512 pixels square plus a halo on each side. The halo is the
+# receptive radius rounded up to a multiple of STRIDE, so tiles stay on the
+# downsampling grid and the stitched result equals a whole-image pass.
+TILE_PIXELS = 512
+HALO_PIXELS = -(-RECEPTIVE_RADIUS // STRIDE) * STRIDE
+MAX_STRENGTH = 4.0
+
+Progress = Callable[[float], None]
+Cancelled = Callable[[], bool]
+
+
+def check_strength(strength: float | None) -> None:
+    """Raise ValueError unless ``strength`` is None (automatic) or in 0..MAX_STRENGTH."""
+    if strength is None:
+        return
+    if not math.isfinite(strength) or not 0.0 <= strength <= MAX_STRENGTH:
+        raise ValueError(
+            f"Invalid strength {strength!r}: use 'auto' or a number from 0 to {MAX_STRENGTH:g}"
+        )
+
+
+class Denoiser:
+    """A trained denoising network with its id and the tile layout it runs in."""
+
+    def __init__(
+        self,
+        model: DenoiseUNet,
+        model_id: str,
+        digest: bytes = b"",
+        tile: int = TILE_PIXELS,
+        halo: int = HALO_PIXELS,
+    ) -> None:
+        if tile % STRIDE or halo % STRIDE:
+            raise ValueError(
+                f"Tile {tile} and halo {halo} must be multiples of {STRIDE}"
+            )
+        self.model = model.eval()
+        self.model_id = model_id
+        self.digest = digest
+        self.tile = tile
+        self.halo = halo
+
+    def noise_level(
+        self, pixels: np.ndarray, strength: float | None = None
+    ) -> tuple[float, float]:
+        """Return the estimated noise sigma of ``pixels`` and the level to denoise at.
+
+        ``pixels`` is (H, W, 3) on the 0..255 scale. The level is the estimate
+        times ``strength``, and a ``strength`` of None means 1 (the estimate).
+        """
+        check_strength(strength)
+        estimate = estimate_noise_sigma(pixels)
+        return estimate, estimate * (1.0 if strength is None else strength)
+
+    def denoise(
+        self,
+        pixels: np.ndarray,
+        level: float,
+        *,
+        progress: Progress | None = None,
+        cancelled: Cancelled | None = None,
+    ) -> np.ndarray:
+        """Return the denoised (H, W, 3) float32 image on the 0..255 scale, unclipped.
+
+        ``pixels`` is (H, W, 3), uint8 or float on the 0..255 scale; float
+        values outside 0..255 (unclipped noise) are passed on as they are.
+        ``level`` is the noise sigma (0..255 scale) the network is conditioned on.
+        """
+        x = torch.from_numpy(np.ascontiguousarray(pixels, dtype=np.float32))
+        x = x.permute(2, 0, 1).unsqueeze(0).div(255.0)
+        with torch.inference_mode():
+            y = run_tiled(
+                lambda tile: self.model(tile, level),
+                x,
+                scale=Fraction(1),
+                tile=self.tile,
+                halo=self.halo,
+                step=STRIDE,
+                cancelled=cancelled,
+                progress=progress,
+            )
+        return y[0].permute(1, 2, 0).mul(255.0).numpy()
