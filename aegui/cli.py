@@ -78,6 +78,16 @@ def build_parser() -> argparse.ArgumentParser:
     decompress.add_argument("-o", "--output", type=Path, required=True, metavar="OUTDIR", help="output folder")
     decompress.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
 
+    denoise = commands.add_parser("denoise", help="remove noise from images, writing PNG files")
+    denoise.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="image files or folders")
+    denoise.add_argument("-o", "--output", type=Path, required=True, metavar="OUTDIR", help="output folder")
+    denoise.add_argument(
+        "-s", "--strength", type=_strength, default=None, metavar="auto|FLOAT",
+        help="'auto' (default) denoises at the noise level estimated in each image; "
+        "a number from 0 to 4 multiplies that level (1 equals auto)",
+    )  # fmt: skip
+    denoise.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
+
     info = commands.add_parser("info", help="show what a .aez file holds")
     info.add_argument("inputs", nargs="+", type=Path, metavar="FILE")
 
@@ -88,8 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a model (see 'aegui train compression -h')")
     train_kinds = train.add_subparsers(dest="kind", metavar="MODEL", required=True)
     from aegui.training import codec as codec_training
+    from aegui.training import denoise as denoise_training
 
     codec_training.setup_args(train_kinds.add_parser("compression", help="train the image codec"))
+    denoise_training.setup_args(train_kinds.add_parser("denoise", help="train the denoiser"))
 
     desktop = commands.add_parser(
         "install-desktop",
@@ -98,10 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     desktop.add_argument("--uninstall", action="store_true", help="remove what install-desktop added")
 
     export = commands.add_parser("export", help="turn a training checkpoint into shipped weights")
-    export.add_argument("kind", choices=["compression"])
+    export.add_argument("kind", choices=["compression", "denoise"])
     export.add_argument("checkpoint", type=Path)
     export.add_argument("--out", type=Path, default=Path("pretrained"))
-    export.add_argument("--eval", type=Path, default=None, help="folder to measure bpp and PSNR on")
+    export.add_argument(
+        "--eval", type=Path, default=None,
+        help="folder to evaluate on: bpp and PSNR (compression) or PSNR at sigma 15/25/50 (denoise)",
+    )  # fmt: skip
     return parser
 
 
@@ -148,6 +163,33 @@ def _load_codec_or_exit() -> object:
 
     try:
         return load_codec()
+    except ModelError as error:
+        print(f"aegui: {error}", file=sys.stderr)
+        raise SystemExit(EXIT_FAILED) from None
+
+
+def _strength(text: str) -> float | None:
+    """Parse ``--strength``: 'auto' gives None, else a number from 0 to MAX_STRENGTH."""
+    from aegui.core.denoising import MAX_STRENGTH, check_strength
+
+    if text.lower() == "auto":
+        return None
+    try:
+        value = float(text)
+        check_strength(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid strength {text!r}: use 'auto' or a number from 0 to {MAX_STRENGTH:g}"
+        ) from None
+    return value
+
+
+def _load_denoiser_or_exit() -> object:
+    from aegui.core.errors import ModelError
+    from aegui.core.zoo import load_denoiser
+
+    try:
+        return load_denoiser()
     except ModelError as error:
         print(f"aegui: {error}", file=sys.stderr)
         raise SystemExit(EXIT_FAILED) from None
@@ -243,6 +285,32 @@ def _decompress(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     )
 
 
+def _denoise_row(result: JobResult) -> str:
+    level = f"{result.noise_level:6.2f}" if result.noise_level is not None else "     -"
+    size = f"{result.width}x{result.height}"
+    return f"{str(result.output):40s} {size:>11s} {result.output_bytes:>9d} {level} {result.seconds:6.2f}"
+
+
+DENOISE_HEADER = f"{'output':40s} {'size':^11s} {'bytes':>9s} {'sigma':>6s} {'sec':>6s}"
+
+
+def _denoise(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from aegui.core.tasks import DENOISE_SUFFIXES, denoise_file
+
+    denoiser = _load_denoiser_or_exit()
+    return run_batch(
+        args.inputs,
+        DENOISE_SUFFIXES,
+        args.output,
+        ".png",
+        lambda src, dst, progress: denoise_file(
+            src, dst, strength=args.strength, model=denoiser, overwrite=args.force, progress=progress
+        ),
+        _denoise_row,
+        DENOISE_HEADER,
+    )
+
+
 def _info(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from aegui.core.container import unpack
     from aegui.core.errors import AeguiError
@@ -299,17 +367,26 @@ def _demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from aegui.training import codec as codec_training
+    from aegui.training import denoise as denoise_training
 
     logging.getLogger().setLevel(logging.INFO)
+    if args.kind == "denoise":
+        try:
+            denoise_training.check_training_data(args.data)
+        except ValueError as error:
+            parser.error(str(error))
+        denoise_training.train(args)
+        return EXIT_OK
     codec_training.train(args)
     return EXIT_OK
 
 
 def _export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from aegui.training.export_codec import export
+    from aegui.training import export_codec, export_denoise
 
     logging.getLogger().setLevel(logging.INFO)
-    export(args.checkpoint, args.out, args.eval)
+    exporter = export_denoise if args.kind == "denoise" else export_codec
+    exporter.export(args.checkpoint, args.out, args.eval)
     return EXIT_OK
 
 
@@ -329,6 +406,7 @@ def _install_desktop(args: argparse.Namespace, parser: argparse.ArgumentParser) 
 HANDLERS: dict[str, Callable[[argparse.Namespace, argparse.ArgumentParser], int]] = {
     "compress": _compress,
     "decompress": _decompress,
+    "denoise": _denoise,
     "info": _info,
     "demo": _demo,
     "train": _train,

@@ -41,6 +41,7 @@ class JobResult:
     psnr: float | None = None
     quality: int | None = None
     warnings: list[str] = field(default_factory=list)
+    noise_level: float | None = None  # sigma (0..255 scale) the denoiser was conditioned on
 
 
 def collect_inputs(paths: Iterable[Path], suffixes: set[str]) -> tuple[list[tuple[Path, Path]], list[str]]:
@@ -218,3 +219,55 @@ def _part(progress: Progress | None, start: float, end: float) -> Progress | Non
 
 COMPRESS_SUFFIXES = IMAGE_SUFFIXES
 DECOMPRESS_SUFFIXES = {AEZ_SUFFIX}
+DENOISE_SUFFIXES = IMAGE_SUFFIXES
+
+
+def denoise_file(
+    source: Path,
+    output: Path,
+    *,
+    strength: float | None = None,
+    model: object | None = None,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> JobResult:
+    """Denoise one image into a PNG in the image's original mode.
+
+    The noise level is estimated from the image and multiplied by ``strength``,
+    a number from 0 to 4. None means automatic, which uses the estimate itself.
+    Alpha is copied unchanged and grayscale images stay grayscale. Large images
+    run in tiles.
+    """
+    from aegui.core.denoising import check_strength
+    from aegui.core.zoo import load_denoiser
+
+    started = time.perf_counter()
+    check_strength(strength)
+    if output.exists() and not overwrite:
+        raise OutputExistsError(f"{output}: already exists (use --force to overwrite)")
+    denoiser = model or load_denoiser()
+    image = load_image(source)
+    _report(progress, 0.05)
+
+    _, level = denoiser.noise_level(image.rgb, strength)  # type: ignore[attr-defined]
+    denoised = denoiser.denoise(  # type: ignore[attr-defined]
+        image.rgb, level, progress=_part(progress, 0.05, 0.95), cancelled=cancelled
+    )
+    rgb = np.clip(np.rint(denoised), 0, 255).astype(np.uint8)
+    png = encode_png(to_pil(rgb, image.alpha, image.mode))
+    if cancelled is not None and cancelled():
+        raise InterruptedError("Cancelled")
+    write_atomic(output, png, overwrite)
+    _report(progress, 1.0)
+    return JobResult(
+        source=source,
+        output=output,
+        input_bytes=source.stat().st_size,
+        output_bytes=len(png),
+        width=image.width,
+        height=image.height,
+        seconds=time.perf_counter() - started,
+        warnings=image.warnings,
+        noise_level=level,
+    )
