@@ -4,7 +4,8 @@
 A new operation (denoise, stylize) is one more ``Operation`` in ``OPERATIONS``,
 with its input suffixes, output suffix, integer options and a ``run`` function
 that calls ``aegui.core``. The window builds its chooser and option controls
-from this table.
+from this table, leaving out operations whose ``available`` returns False
+(Denoise until its model is exported).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aegui.core.tasks import COMPRESS_SUFFIXES, DECOMPRESS_SUFFIXES
+from aegui.core.tasks import COMPRESS_SUFFIXES, DECOMPRESS_SUFFIXES, DENOISE_SUFFIXES
 
 if TYPE_CHECKING:
     from aegui.core.tasks import Cancelled, JobResult, Progress
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class OptionSpec:
-    """An integer option of an operation, shown as a spin box."""
+    """An integer option of an operation, shown as a spin box by default."""
 
     key: str
     label: str
@@ -30,6 +31,11 @@ class OptionSpec:
     maximum: int
     default: int
     tooltip: str = ""
+    # "spin" (spin box), "check" (check box for 0 or 1) or "slider".
+    widget: str = "spin"
+    # Key of a "check" option that disables this control while it is checked.
+    disabled_by: str = ""
+    unit: str = ""  # written after the value, e.g. "%"
 
     def clamp(self, value: int) -> int:
         """Return ``value`` limited to ``minimum..maximum``."""
@@ -49,6 +55,10 @@ class JobRequest:
 Runner = Callable[[JobRequest, "Progress", "Cancelled"], "JobResult"]
 
 
+def _always_available() -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class Operation:
     """One kind of job: which files it takes, what it writes and how it runs."""
@@ -62,6 +72,8 @@ class Operation:
     # True when the output shows the same pixels as the input, so the viewer
     # loads the output once for both sides instead of decoding the input again.
     output_shows_input: bool = False
+    # Whether the window offers the operation, checked when the window starts.
+    available: Callable[[], bool] = _always_available
 
     def accepts(self, path: Path) -> bool:
         """Return True if ``path`` has one of this operation's input suffixes."""
@@ -72,8 +84,13 @@ class Operation:
         parts = [self.label]
         if "quality" in options:
             parts.append(f"q{options['quality']}")
+        if options.get("strength_auto"):
+            parts.append("auto")
+        elif "strength" in options:
+            parts.append(f"strength {options['strength']}%")
+        described = {"quality", "strength_auto", "strength"}
         parts.extend(
-            f"{key} {value}" for key, value in options.items() if key != "quality"
+            f"{key} {value}" for key, value in options.items() if key not in described
         )
         return " · ".join(parts)
 
@@ -85,6 +102,28 @@ QUALITY = OptionSpec(
     maximum=8,
     default=4,
     tooltip="1 gives the smallest files, 8 the best pictures",
+)
+
+
+STRENGTH_AUTO = OptionSpec(
+    key="strength_auto",
+    label="Auto",
+    minimum=0,
+    maximum=1,
+    default=1,
+    tooltip="Denoise at the noise level measured in each photo",
+    widget="check",
+)
+STRENGTH = OptionSpec(
+    key="strength",
+    label="Strength",
+    minimum=0,
+    maximum=400,
+    default=100,
+    tooltip="Percent of the measured noise level to remove (Auto is 100%)",
+    widget="slider",
+    disabled_by=STRENGTH_AUTO.key,
+    unit="%",
 )
 
 
@@ -117,6 +156,30 @@ def _run_decompress(
     )
 
 
+def _run_denoise(
+    request: JobRequest, progress: Progress, cancelled: Cancelled
+) -> JobResult:
+    from aegui.core.tasks import denoise_file
+
+    strength = None
+    if not request.options.get(STRENGTH_AUTO.key, STRENGTH_AUTO.default):
+        strength = request.options.get(STRENGTH.key, STRENGTH.default) / 100
+    return denoise_file(
+        request.source,
+        request.output,
+        strength=strength,
+        overwrite=request.overwrite,
+        progress=progress,
+        cancelled=cancelled,
+    )
+
+
+def _denoise_model_exists() -> bool:
+    from aegui.core.zoo import has_model
+
+    return has_model("denoise")
+
+
 COMPRESS = Operation(
     key="compress",
     label="Compress",
@@ -134,12 +197,28 @@ DECOMPRESS = Operation(
     run=_run_decompress,
     output_shows_input=True,
 )
+DENOISE = Operation(
+    key="denoise",
+    label="Denoise",
+    input_suffixes=frozenset(DENOISE_SUFFIXES),
+    output_suffix=".png",
+    options=(STRENGTH_AUTO, STRENGTH),
+    run=_run_denoise,
+    available=_denoise_model_exists,
+)
 
 # Order matters: for a file the chosen operation does not accept, the first
 # operation here that accepts it is used, so images go to Compress and .aez
-# files to Decompress.
-OPERATIONS: dict[str, Operation] = {op.key: op for op in (COMPRESS, DECOMPRESS)}
+# files to Decompress (Denoise, which also takes images, only when chosen).
+OPERATIONS: dict[str, Operation] = {
+    op.key: op for op in (COMPRESS, DECOMPRESS, DENOISE)
+}
 DEFAULT_OPERATION = COMPRESS.key
+
+
+def available_operations() -> list[Operation]:
+    """Return the operations the window offers, in ``OPERATIONS`` order."""
+    return [operation for operation in OPERATIONS.values() if operation.available()]
 
 
 def all_input_suffixes() -> set[str]:

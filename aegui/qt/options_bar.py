@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QSlider,
     QSpinBox,
     QStyle,
     QToolButton,
@@ -19,14 +21,16 @@ from PySide6.QtWidgets import (
 )
 
 from aegui.app.jobs import OUTPUT_SUBFOLDER
-from aegui.app.operations import OPERATIONS, OptionSpec
+from aegui.app.operations import OptionSpec, available_operations
+
+OptionWidget = QSpinBox | QCheckBox | QSlider
 
 
 class OptionsBar(QWidget):
-    """The operation chooser, one spin box per option, and the output folder.
+    """The operation chooser, one control per option, and the output folder.
 
-    Every option of every operation is shown, because files the chosen
-    operation does not take (an ``.aez`` while Compress is chosen) go to
+    Every option of every available operation is shown, because files the
+    chosen operation does not take (an ``.aez`` while Compress is chosen) go to
     another operation, which still reads its own options from here.
     """
 
@@ -41,26 +45,22 @@ class OptionsBar(QWidget):
 
         self.operation = QComboBox(self)
         self.operation.setToolTip("Operation for new files that it accepts")
-        for operation in OPERATIONS.values():
+        for operation in available_operations():
             self.operation.addItem(operation.label, operation.key)
         self.operation.currentIndexChanged.connect(self._on_operation_index)
         layout.addWidget(QLabel("&Operation:", self, buddy=self.operation))
         layout.addWidget(self.operation)
 
-        self.option_boxes: dict[str, QSpinBox] = {}
-        for spec in _unique_options():
-            box = QSpinBox(self)
-            box.setRange(spec.minimum, spec.maximum)
-            box.setValue(spec.default)
+        self.option_boxes: dict[str, OptionWidget] = {}
+        specs = _unique_options()
+        for spec in specs:
+            box = self._add_option(layout, spec)
             box.setToolTip(spec.tooltip)
             box.setObjectName(f"option_{spec.key}")
-            box.valueChanged.connect(
-                lambda value, key=spec.key: self.option_changed.emit(key, value)
-            )
-            layout.addSpacing(12)
-            layout.addWidget(QLabel(f"{spec.label}:", self, buddy=box))
-            layout.addWidget(box)
             self.option_boxes[spec.key] = box
+        for spec in specs:
+            if spec.disabled_by in self.option_boxes:
+                self._link_disabled_by(spec.key, spec.disabled_by)
 
         layout.addSpacing(12)
         self.output = QLineEdit(self)
@@ -84,6 +84,45 @@ class OptionsBar(QWidget):
         layout.addWidget(reset)
         self._output_dir: Path | None = None
 
+    def _add_option(self, layout: QHBoxLayout, spec: OptionSpec) -> OptionWidget:
+        layout.addSpacing(12)
+        if spec.widget == "check":
+            check = QCheckBox(spec.label, self)
+            check.setChecked(bool(spec.default))
+            check.toggled.connect(
+                lambda checked, key=spec.key: self.option_changed.emit(key, int(checked))
+            )
+            layout.addWidget(check)
+            return check
+        box = QSlider(Qt.Orientation.Horizontal, self) if spec.widget == "slider" else QSpinBox(self)
+        box.setRange(spec.minimum, spec.maximum)
+        box.setValue(spec.default)
+        box.valueChanged.connect(
+            lambda value, key=spec.key: self.option_changed.emit(key, value)
+        )
+        layout.addWidget(QLabel(f"{spec.label}:", self, buddy=box))
+        layout.addWidget(box)
+        if isinstance(box, QSlider):
+            # A slider shows no number, so a label beside it shows the value.
+            box.setMinimumWidth(100)
+            value_label = QLabel(f"{spec.default}{spec.unit}", self)
+            value_label.setMinimumWidth(
+                value_label.fontMetrics().horizontalAdvance(f"{spec.maximum}{spec.unit}")
+            )
+            box.valueChanged.connect(
+                lambda value: value_label.setText(f"{value}{spec.unit}")
+            )
+            layout.addWidget(value_label)
+        return box
+
+    def _link_disabled_by(self, key: str, check_key: str) -> None:
+        check = self.option_boxes[check_key]
+        if not isinstance(check, QCheckBox):
+            raise TypeError(f"Option {key!r} is disabled by {check_key!r}, which is not a check box")
+        box = self.option_boxes[key]
+        box.setEnabled(not check.isChecked())
+        check.toggled.connect(lambda checked: box.setEnabled(not checked))
+
     def current_operation(self) -> str:
         """Return the key of the chosen operation."""
         return str(self.operation.currentData())
@@ -96,17 +135,21 @@ class OptionsBar(QWidget):
 
     def option_values(self) -> dict[str, int]:
         """Return every option's value by key."""
-        return {key: box.value() for key, box in self.option_boxes.items()}
+        return {key: _widget_value(box) for key, box in self.option_boxes.items()}
 
     def set_option(self, key: str, value: int) -> None:
         """Set the value of option ``key`` (clamped to its range)."""
-        if key in self.option_boxes:
-            self.option_boxes[key].setValue(value)
+        box = self.option_boxes.get(key)
+        if isinstance(box, QCheckBox):
+            box.setChecked(bool(value))
+        elif box is not None:
+            box.setValue(value)
 
     def set_option_maximum(self, key: str, maximum: int) -> None:
         """Narrow an option's range, e.g. to the loaded model's quality levels."""
-        if key in self.option_boxes:
-            self.option_boxes[key].setMaximum(maximum)
+        box = self.option_boxes.get(key)
+        if box is not None and not isinstance(box, QCheckBox):
+            box.setMaximum(maximum)
 
     def output_dir(self) -> Path | None:
         """Return the chosen output folder, or None for ``aegui-out`` folders."""
@@ -131,9 +174,15 @@ class OptionsBar(QWidget):
         self.operation_changed.emit(str(self.operation.itemData(index)))
 
 
+def _widget_value(box: OptionWidget) -> int:
+    if isinstance(box, QCheckBox):
+        return int(box.isChecked())
+    return box.value()
+
+
 def _unique_options() -> list[OptionSpec]:
     seen: dict[str, OptionSpec] = {}
-    for operation in OPERATIONS.values():
+    for operation in available_operations():
         for spec in operation.options:
             seen.setdefault(spec.key, spec)
     return list(seen.values())
