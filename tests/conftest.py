@@ -53,6 +53,45 @@ def tiny_codec(tiny_pretrained: Path, monkeypatch: pytest.MonkeyPatch):  # type:
     return load_codec()
 
 
+@pytest.fixture(scope="session")
+def tiny_denoise_pretrained(tiny_pretrained: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of ``tiny_pretrained`` that also contains a small random-weight denoiser."""
+    import shutil
+
+    from aegui.core.models.denoiser import ARCHITECTURE, DenoiseUNet
+    from aegui.training.export_denoise import export
+    from aegui.training.loop import RunState, save_checkpoint
+
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("pretrained-denoise")
+    shutil.copytree(tiny_pretrained, folder, dirs_exist_ok=True)
+    model = DenoiseUNet(width=4)
+    config = {
+        "architecture": ARCHITECTURE,
+        "width": 4,
+        "conditioned": True,
+        "crop": 64,
+        "batch": 1,
+        "lr": 1e-4,
+        "loss": "l1",
+        "data": "random",
+    }
+    checkpoint = folder / "tiny-denoise.pt"
+    save_checkpoint(checkpoint, config, model, torch.optim.Adam(model.parameters()), RunState())
+    export(checkpoint, folder, None)
+    checkpoint.unlink()
+    return folder
+
+
+@pytest.fixture
+def tiny_denoiser(tiny_denoise_pretrained: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The tiny denoiser, also installed (with the tiny codec) as the default models."""
+    from aegui.core.zoo import load_denoiser
+
+    monkeypatch.setenv("AEGUI_PRETRAINED", str(tiny_denoise_pretrained))
+    return load_denoiser()
+
+
 def natural_image(width: int, height: int, seed: int = 0) -> np.ndarray:
     """Return a smooth, photo-like uint8 RGB test image."""
     rng = np.random.default_rng(seed)
