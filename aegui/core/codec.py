@@ -19,7 +19,6 @@ from fractions import Fraction
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
 from aegui.core.entropy import TableSet, decode_symbols, encode_symbols
 from aegui.core.intnet import IntegerHyperDecoder
@@ -132,13 +131,15 @@ class ImageCodec:
             raise ValueError(f"Expected a uint8 HxWx3 array, got {rgb.dtype} {rgb.shape}")
         height, width = rgb.shape[:2]
         padded_w, padded_h = padded_size(width, height)
-        x = torch.from_numpy(rgb.copy()).permute(2, 0, 1)[None].float() / 255
-        x = F.pad(x, (0, padded_w - width, 0, padded_h - height), mode="replicate")
+        # Pad and keep the image as uint8; each tile is converted to float on its
+        # own, so a large photo never exists as a whole float tensor.
+        padded = np.pad(rgb, ((0, padded_h - height), (0, padded_w - width), (0, 0)), mode="edge")
+        x = torch.from_numpy(padded).permute(2, 0, 1)[None]
 
         level = torch.tensor([quality - 1])
         gain, _ = self.model.gains(level)
         y = run_tiled(
-            self.model.g_a,
+            lambda tile: self.model.g_a(tile.float() / 255),
             x,
             scale=Fraction(1, 16),
             tile=TILE_PIXELS,
@@ -229,8 +230,12 @@ class ImageCodec:
     ) -> np.ndarray:
         """Run ``g_s`` on scaled latents and return the cropped uint8 image."""
         _, inv_gain = self.model.gains(torch.tensor([quality - 1]))
-        x_hat = run_tiled(
-            self.model.g_s,
+
+        def to_pixels(latents: torch.Tensor) -> torch.Tensor:
+            return self.model.g_s(latents).clamp_(0, 1).mul_(255).round_().to(torch.uint8)
+
+        pixels = run_tiled(
+            to_pixels,
             y_hat_s * inv_gain,
             scale=Fraction(16),
             tile=TILE_PIXELS // 16,
@@ -238,8 +243,7 @@ class ImageCodec:
             cancelled=cancelled,
             progress=progress,
         )
-        pixels = x_hat[0, :, :height, :width].clamp(0, 1).mul(255).round()
-        return pixels.to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
+        return pixels[0, :, :height, :width].permute(1, 2, 0).contiguous().numpy()
 
     # Whole files
 

@@ -33,6 +33,12 @@ def setup_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
     parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast for g_a/g_s")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--init",
+        type=Path,
+        default=None,
+        help="start from these shipped weights (.safetensors) when no checkpoint exists",
+    )
 
 
 def sample_bpp(likelihoods: dict[str, torch.Tensor], pixels: int) -> torch.Tensor:
@@ -58,6 +64,7 @@ def train(args: argparse.Namespace) -> None:
         "lr": args.lr,
         "data": str(args.data),
         "bf16": bool(args.bf16),
+        "init": args.init.name if args.init is not None else None,
     }
     model = MeanScaleHyperprior(args.N, args.M, args.hyper_channels, len(DEFAULT_LAMBDAS))
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
@@ -68,6 +75,12 @@ def train(args: argparse.Namespace) -> None:
         optimizer.load_state_dict(saved["optimizer"])
         state = RunState(saved["step"], saved["seconds"], saved["history"])
         logger.info("Resumed %s at step %d (%.0f s)", checkpoint, state.step, state.seconds)
+    elif args.init is not None:
+        from aegui.core.weights import load_weights, state_dict_from
+
+        tensors, _, _ = load_weights(args.init)
+        model.load_state_dict(state_dict_from(tensors, "model."))
+        logger.info("Initialised from %s with a fresh optimizer", args.init)
 
     images = load_training_images(args.data, scales=(1.0, 0.75), min_side=args.crop)
     crops = RandomCrops(images, args.crop, seed=args.seed + state.step)
