@@ -8,7 +8,7 @@ bit-identical probabilities on every machine: no floating-point function of the
 network's output decides a probability.
 
 Symbols are coded grouped by table: all symbols that use table 0 in raster order,
-then those that use table 1, and so on. The decoder knows each symbol's table
+then those that use table 1, and so on. The decoder can compute each symbol's table
 before decoding (the channel for ``z``, the scale index for ``y``), so it can
 rebuild the same order.
 """
@@ -102,8 +102,8 @@ class TableSet:
         """Return the constriction model of table ``index``, built once."""
         model = self._models.get(index)
         if model is None:
-            # counts / 2**16 is exact in float64, so constriction sees the same
-            # numbers on every machine.
+            # counts / 2**16 is exact in float64, so constriction receives the
+            # same numbers on every machine.
             probabilities = self.table(index).astype(np.float64) / TOTAL
             model = constriction.stream.model.Categorical(probabilities, perfect=False)
             self._models[index] = model
@@ -168,7 +168,7 @@ def gaussian_tables(scales: np.ndarray, tail: float = 1e-9) -> TableSet:
 
     Each table covers ``[-R, R]`` with ``R`` the smallest bound whose two-sided
     tail mass is below ``tail``; the tail mass is folded into the end bins, so
-    clamping a symbol to ``[-R, R]`` costs exactly what the table says.
+    clamping a symbol to ``[-R, R]`` costs exactly the table's probability.
     """
     tables, minima = [], []
     for sigma in scales:

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Pretrained models: where they are, what the manifest says, how to build them.
+"""Pretrained models: where they are, what the manifest records, how to build them.
 
 Importing this module does not load torch (the loaders import it), so the
 window can check which models exist while it starts.
@@ -30,7 +30,7 @@ def pretrained_dir() -> Path:
     """Return the folder of shipped weights.
 
     ``AEGUI_PRETRAINED`` overrides it; otherwise it is ``pretrained/`` at the top
-    of the source tree that holds this package.
+    of the source tree that contains this package.
     """
     override = os.environ.get("AEGUI_PRETRAINED")
     if override:

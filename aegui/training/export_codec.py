@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: MIT
 """Turn a codec training checkpoint into shipped weights and a manifest entry.
 
-Export rounds the hyper-decoder to integers, tabulates the hyper-latent prior and
-the Gaussian scale table as integer counts, writes everything to
-``pretrained/codec-<architecture>-<sha8>.safetensors`` and, when given an
-evaluation folder, codes every image at every quality and records the measured
+Export rounds the hyper-decoder to integers and tabulates the hyper-latent prior
+and the Gaussian scale table as integer counts. Everything goes into
+``pretrained/codec-<architecture>-<sha8>.safetensors``. When given an evaluation
+folder, export also codes every image at every quality and records the measured
 bpp and PSNR in the manifest.
 """
 

@@ -44,7 +44,7 @@ class Schedule:
 
 @dataclass
 class RunState:
-    """What a checkpoint holds besides the module and optimizer states."""
+    """Training progress stored in a checkpoint besides the module and optimizer states."""
 
     step: int = 0
     seconds: float = 0.0

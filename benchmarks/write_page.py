@@ -1,0 +1,162 @@
+# SPDX-License-Identifier: MIT
+"""Render docs/benchmarks.md from the JSON files in benchmarks/results/.
+
+Each section is written only when its results exist, and says which command
+produced them, on which machine and when. Run after the benchmarks:
+
+    python benchmarks/write_page.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "benchmarks" / "results"
+CODECS = ("aegui", "jpeg", "webp", "avif")
+
+
+def read(name: str, folder: Path) -> dict[str, Any] | None:
+    """Return the parsed JSON file ``name`` in ``folder``, or None if absent."""
+    path = folder / name
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def codec_section(folder: Path) -> list[str]:
+    """Rate-distortion tables, BD-rates and the RD plot."""
+    curves = {key: read(f"{key}.json", folder) for key in CODECS}
+    summary = read("summary.json", folder)
+    if not any(curves.values()):
+        return []
+    meta = next(curve for curve in curves.values() if curve)["meta"]
+    lines = [
+        "## Compression: rate-distortion on Kodak",
+        "",
+        f"Measured {meta.get('date', '?')} on {meta.get('machine', '?')} with "
+        f"`{meta.get('command', 'python benchmarks/codec_rd.py')}`, "
+        f"{meta.get('images', '?')} images of {meta.get('dataset', 'kodak24')}. "
+        "bpp counts every byte of the file (headers included); PSNR is RGB PSNR; "
+        "times are per image, in memory, means over the images.",
+        "",
+    ]
+    if summary:
+        lines += [
+            f"BD-rate of {summary['test_codec']} (PSNR, {summary['method']}); "
+            "negative means fewer bits for the same quality:",
+            "",
+            "| reference | source | BD-rate |",
+            "| --- | --- | --- |",
+        ]
+        for row in summary["bd_rate"]:
+            value = row.get("bd_rate_percent")
+            shown = f"{value:+.1f} %" if value is not None else f"n/a ({row.get('error', '')})"
+            lines.append(f"| {row['reference']} | {row['source']} | {shown} |")
+        lines.append("")
+    lines += ["![RD curves on Kodak](rd-kodak.png)", ""]
+    for key in CODECS:
+        curve = curves[key]
+        if not curve:
+            continue
+        results = curve["results"]
+        lines += [
+            f"**{curve['name']}**: {curve.get('description', '')}",
+            "",
+            "| quality | bpp | PSNR (dB) | MS-SSIM | encode (s) | decode (s) |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for i, quality in enumerate(results["quality"]):
+            lines.append(
+                f"| {quality} | {results['bpp'][i]:.3f} | {results['psnr-rgb'][i]:.2f} | "
+                f"{results['ms-ssim-rgb'][i]:.4f} | {results['encoding_time'][i]:.3f} | "
+                f"{results['decoding_time'][i]:.3f} |"
+            )
+        lines.append("")
+    return lines
+
+
+def speed_section(folder: Path) -> list[str]:
+    """Codec speed on 768x512 photos and peak memory on a 6000x4000 photo."""
+    data = read("codec-speed-memory.json", folder)
+    if not data:
+        return []
+    meta, speed = data["meta"], data["speed"]
+    lines = [
+        "## Compression: speed and memory",
+        "",
+        f"Measured {meta['date']} on {meta['machine']}, {meta['threads']} torch threads, "
+        f"with `python benchmarks/{meta['command']}`.",
+        "",
+        "| measure | value | target |",
+        "| --- | --- | --- |",
+        f"| model loading | {speed['model_load_seconds']:.2f} s | reported on its own |",
+        f"| encode, median of {len(speed['images'])} 768x512 photos (quality {speed['quality']}) "
+        f"| {speed['encode_seconds_median']:.2f} s (max {speed['encode_seconds_max']:.2f}) | at most 1.0 s |",
+        f"| decode, median | {speed['decode_seconds_median']:.2f} s "
+        f"(max {speed['decode_seconds_max']:.2f}) | at most 1.0 s |",
+    ]
+    memory = data.get("memory")
+    if memory:
+        lines += [
+            f"| compress 6000x4000, peak RSS | {memory['compress_peak_rss_mib']} MiB "
+            f"({memory['compress_seconds']} s, exit {memory['compress_status']}) | at most 2048 MiB |",
+            f"| decompress 6000x4000, peak RSS | {memory['decompress_peak_rss_mib']} MiB "
+            f"({memory['decompress_seconds']} s, exit {memory['decompress_status']}) | at most 2048 MiB |",
+        ]
+    return [*lines, ""]
+
+
+def gui_section(folder: Path) -> list[str]:
+    """Event-loop stalls while the window runs a batch."""
+    data = read("gui-responsiveness.json", folder)
+    if not data:
+        return []
+    batch, startup, machine = data["batch"], data["startup"], data["machine"]
+    stall = batch["stall_ms"]
+    return [
+        "## Window: responsiveness during a batch",
+        "",
+        f"Measured {data['date'][:10]} on {machine.get('cpu', '?')} ({machine.get('cores', '?')} cores), "
+        f"Qt platform {machine.get('qt_platform', '?')}, model {data['model_id']}, with "
+        f"`python benchmarks/gui_responsiveness.py`. A {data['heartbeat_ms']} ms timer "
+        "records the gaps between its ticks while the window compresses the batch on its worker thread.",
+        "",
+        "| measure | value |",
+        "| --- | --- |",
+        f"| photos | {batch['done']} of {batch['n']} done, {batch['failed']} failed |",
+        f"| batch time | {batch['total_seconds']:.1f} s ({batch['seconds_per_photo']:.2f} s per photo) |",
+        f"| longest event-loop stall during the batch | {stall['max']:.1f} ms (goal: at most 100 ms) |",
+        f"| p99 / mean tick gap | {stall.get('p99', float('nan')):.1f} / {stall['mean']:.1f} ms |",
+        f"| longest stall while the window opens | {startup['stall_ms']['max']:.1f} ms |",
+        "",
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the page."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
+    parser.add_argument("--extra", type=Path, action="append", default=[], help="Markdown files to append")
+    args = parser.parse_args(argv)
+    lines = [
+        "# Benchmarks",
+        "",
+        "Numbers measured by the scripts in `benchmarks/`; each section names its command, "
+        "machine and date. Regenerate this page with `python benchmarks/write_page.py` "
+        "after running them. The raw JSON is in `benchmarks/results/`.",
+        "",
+    ]
+    for section in (codec_section, speed_section, gui_section):
+        lines += section(args.results)
+    for extra in args.extra:
+        lines += [extra.read_text().rstrip(), ""]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
