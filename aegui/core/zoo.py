@@ -169,3 +169,38 @@ def load_denoiser(path: Path | None = None) -> Any:
     with _cache_lock:
         _cache[key] = denoiser
     return denoiser
+
+
+def load_stylizer(path: Path | None = None) -> Any:
+    """Load the style transfer model (cached per file); ``path`` overrides the manifest."""
+    from aegui.core.models.stylizer import ARCHITECTURE, Stylizer
+    from aegui.core.stylizing import StyleTransfer
+    from aegui.core.weights import load_weights, state_dict_from
+
+    expected = None
+    if path is None:
+        path, entry = model_entry("stylize")
+        expected = entry.get("sha256")
+    key = ("stylize", path.resolve())
+    with _cache_lock:
+        if key in _cache:
+            return _cache[key]
+
+    tensors, meta, sha256 = load_weights(path, expected)
+    if meta.get("kind") != "stylize":
+        raise ModelError(f"{path} does not contain style transfer weights")
+    if meta.get("architecture") != ARCHITECTURE:
+        raise ModelError(
+            f"{path}: unknown stylizer architecture {meta.get('architecture')!r} "
+            f"(this version of aegui supports {ARCHITECTURE!r})"
+        )
+    model = Stylizer(meta["width"])
+    try:
+        model.load_state_dict(state_dict_from(tensors, "model."))
+    except RuntimeError as error:
+        raise ModelError(f"{path}: weights do not fit the model: {error}") from None
+    stylizer = StyleTransfer(model, meta["model_id"], digest=bytes.fromhex(sha256)[:8])
+    logger.debug("Loaded stylizer %s from %s", meta["model_id"], path)
+    with _cache_lock:
+        _cache[key] = stylizer
+    return stylizer

@@ -1,0 +1,196 @@
+# SPDX-License-Identifier: MIT
+"""Style transfer autoencoder: a VGG-like encoder, AdaIN and a mirrored decoder.
+
+The layout follows "Arbitrary Style Transfer in Real-time with Adaptive
+Instance Normalization" (Huang and Belongie, 2017, arXiv:1703.06868), with an
+encoder trained in this project instead of an ImageNet VGG-19, which cannot be
+downloaded here. The encoder has four stages of 3x3 convolutions with ReLU and
+no normalization, separated by 2x2 max pooling. The last stage's output
+(``relu4``, 1/8 of the input size) is the bottleneck that AdaIN acts on::
+
+    photo -> enc1 -> pool -> enc2 -> pool -> enc3 -> pool -> enc4 = f_c
+    style -> (same encoder) -> mean/std of f_s
+    t = f_c + strength * (adain(f_c, f_s) - f_c)
+    t -> dec4 -> up -> dec3 -> up -> dec2 -> up -> dec1 -> output
+
+The frozen encoder is also the loss network of the decoder's training: the
+content loss compares the re-encoded output with ``t`` at ``relu4`` and the
+style loss compares channel means and standard deviations at relu1 to relu4.
+
+Inputs are float RGB in 0..1, NCHW, of any size. The encoder subtracts 0.5
+itself. Every convolution pads by reflection (replication for inputs of one
+pixel), so borders are not darkened by zeros. ``Stylizer.forward`` pads the
+image on the bottom and right to a multiple of ``STRIDE`` in the same way and
+crops the result back, so the output has the input's size. The output is not
+clipped.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+ARCHITECTURE = "adain-vgg4"
+STRIDE = 8  # three 2x2 max poolings
+LAYERS = ("relu1", "relu2", "relu3", "relu4")
+EPSILON = 1e-5  # added to variances before the square root
+
+# Input pixels beyond each side of an output pixel (or, for the encoder, of
+# the 8x8 block behind a relu4 cell) that can change it. Measured on the
+# gradient of a network with positive weights, and tests/test_stylize.py
+# checks them.
+ENCODER_RADIUS = 22
+RECEPTIVE_RADIUS = 51
+
+
+class ReflectConv(nn.Module):
+    """3x3 convolution after one pixel of reflection padding (replication if too small)."""
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return the convolution of ``x`` at the same height and width."""
+        mode = "reflect" if x.shape[-1] > 1 and x.shape[-2] > 1 else "replicate"
+        return self.conv(F.pad(x, (1, 1, 1, 1), mode=mode))
+
+
+def conv_relu(in_channels: int, out_channels: int) -> list[nn.Module]:
+    """Return a padded 3x3 convolution and a ReLU."""
+    return [ReflectConv(in_channels, out_channels), nn.ReLU(inplace=True)]
+
+
+def channel_widths(width: int) -> tuple[int, int, int, int]:
+    """Return the channels of the four stages for a base ``width``."""
+    return width, 2 * width, 4 * width, 8 * width
+
+
+class Encoder(nn.Module):
+    """VGG-like feature extractor returning relu1 to relu4 at scales 1, 1/2, 1/4, 1/8."""
+
+    def __init__(self, width: int = 32) -> None:
+        super().__init__()
+        w1, w2, w3, w4 = channel_widths(width)
+        self.enc1 = nn.Sequential(*conv_relu(3, w1), *conv_relu(w1, w1))
+        self.enc2 = nn.Sequential(*conv_relu(w1, w2), *conv_relu(w2, w2))
+        self.enc3 = nn.Sequential(*conv_relu(w2, w3), *conv_relu(w3, w3))
+        self.enc4 = nn.Sequential(*conv_relu(w3, w4))
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Return the four feature maps of ``x`` (N, 3, H, W), H and W multiples of 8."""
+        relu1 = self.enc1(x - 0.5)
+        relu2 = self.enc2(F.max_pool2d(relu1, 2))
+        relu3 = self.enc3(F.max_pool2d(relu2, 2))
+        relu4 = self.enc4(F.max_pool2d(relu3, 2))
+        return [relu1, relu2, relu3, relu4]
+
+    def bottleneck(self, x: torch.Tensor) -> torch.Tensor:
+        """Return only relu4, the features AdaIN acts on."""
+        return self.forward(x)[-1]
+
+
+class Decoder(nn.Module):
+    """Mirror of the encoder: relu4 features back to RGB, nearest-neighbour upsampling."""
+
+    def __init__(self, width: int = 32) -> None:
+        super().__init__()
+        w1, w2, w3, w4 = channel_widths(width)
+        self.dec4 = nn.Sequential(*conv_relu(w4, w3))
+        self.dec3 = nn.Sequential(*conv_relu(w3, w3), *conv_relu(w3, w2))
+        self.dec2 = nn.Sequential(*conv_relu(w2, w2), *conv_relu(w2, w1))
+        self.dec1 = nn.Sequential(*conv_relu(w1, w1), ReflectConv(w1, 3))
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """Return the RGB image (N, 3, 8h, 8w) for relu4 features (N, C, h, w)."""
+        x = F.interpolate(self.dec4(features), scale_factor=2.0, mode="nearest")
+        x = F.interpolate(self.dec3(x), scale_factor=2.0, mode="nearest")
+        x = F.interpolate(self.dec2(x), scale_factor=2.0, mode="nearest")
+        return self.dec1(x) + 0.5
+
+
+def mean_std(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return the per-channel mean and standard deviation, each (N, C, 1, 1)."""
+    flat = features.flatten(2)
+    mean = flat.mean(dim=2)
+    std = (flat.var(dim=2, unbiased=False) + EPSILON).sqrt()
+    return mean[:, :, None, None], std[:, :, None, None]
+
+
+def adain(
+    content: torch.Tensor,
+    style_mean: torch.Tensor,
+    style_std: torch.Tensor,
+    content_mean: torch.Tensor | None = None,
+    content_std: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Give ``content`` features the channel mean and std of the style.
+
+    The content statistics are those of ``content`` itself unless given, so
+    tiles of one photo can all be normalized with the whole photo's statistics.
+    """
+    if content_mean is None or content_std is None:
+        content_mean, content_std = mean_std(content)
+    return (content - content_mean) / content_std * style_std + style_mean
+
+
+def pad_to_stride(x: torch.Tensor) -> torch.Tensor:
+    """Pad (N, C, H, W) on the bottom and right to multiples of STRIDE."""
+    height, width = x.shape[-2:]
+    pad_h, pad_w = -height % STRIDE, -width % STRIDE
+    if not pad_h and not pad_w:
+        return x
+    # Reflection needs more pixels than it pads, so tiny inputs repeat the edge.
+    mode = "reflect" if height > pad_h and width > pad_w else "replicate"
+    return F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
+
+
+class Stylizer(nn.Module):
+    """Encoder, AdaIN and decoder for arbitrary style transfer.
+
+    Args:
+        width: channels of the first encoder stage. The later stages have
+            2, 4 and 8 times as many, and the decoder mirrors them.
+    """
+
+    def __init__(self, width: int = 32) -> None:
+        super().__init__()
+        if width < 1:
+            raise ValueError(
+                f"Invalid width {width}: expected a positive channel count"
+            )
+        self.width = width
+        self.encoder = Encoder(width)
+        self.decoder = Decoder(width)
+
+    def config(self) -> dict[str, object]:
+        """Return the constructor arguments, as stored with exported weights."""
+        return {"architecture": ARCHITECTURE, "width": self.width}
+
+    def forward(
+        self,
+        content: torch.Tensor,
+        style_mean: torch.Tensor,
+        style_std: torch.Tensor,
+        strength: float = 1.0,
+        content_mean: torch.Tensor | None = None,
+        content_std: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Return ``content`` (N, 3, H, W) repainted with the style statistics.
+
+        ``style_mean`` and ``style_std`` are relu4 statistics from ``mean_std``.
+        ``strength`` 0 skips AdaIN, so the result is the decoder's
+        reconstruction of the content, and 1 applies it fully.
+        """
+        height, width = content.shape[-2:]
+        features = self.encoder.bottleneck(pad_to_stride(content))
+        if strength != 0.0:
+            target = adain(features, style_mean, style_std, content_mean, content_std)
+            features = features + strength * (target - features)
+        return self.decoder(features)[:, :, :height, :width]
+
+
+def parameter_count(model: nn.Module) -> int:
+    """Return the number of trainable parameters of ``model``."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,90 @@
+# SPDX-License-Identifier: MIT
+"""Style images: the bundled presets and user-chosen files, read for the stylizer.
+
+A style is named either by a preset (the file stem of an image in
+``assets/styles``, such as ``starry_night``) or by the path of any image file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from aegui.core.errors import AeguiError, ImageReadError
+from aegui.core.imageio import IMAGE_SUFFIXES, load_image
+
+# Long side, in pixels, that style images are reduced to before their feature
+# statistics are computed. It matches the size of the window's preview and
+# keeps the style pass cheap. The value was chosen, not tuned.
+STYLE_SIDE = 512
+
+
+class StyleError(AeguiError):
+    """A style is neither a known preset nor a readable image file."""
+
+
+def styles_dir() -> Path:
+    """Return the folder of preset style images at the top of the source tree."""
+    return Path(__file__).resolve().parents[2] / "assets" / "styles"
+
+
+def preset_paths(folder: Path | None = None) -> dict[str, Path]:
+    """Return the preset images by name (file stem), sorted by name."""
+    folder = folder or styles_dir()
+    if not folder.is_dir():
+        return {}
+    files = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES]
+    return {path.stem: path for path in sorted(files)}
+
+
+def resolve_style(style: str | Path, folder: Path | None = None) -> Path:
+    """Return the image file of a preset name or a path.
+
+    A preset name wins over a file of the same name in the working folder.
+    Raises StyleError that lists the presets when ``style`` is neither.
+    """
+    presets = preset_paths(folder)
+    text = str(style)
+    if text in presets:
+        return presets[text]
+    path = Path(style).expanduser()
+    if path.is_file():
+        return path
+    raise StyleError(
+        f"Unknown style {text!r}: not a preset and no such image file "
+        f"(presets: {describe_presets(presets)})"
+    )
+
+
+def load_style(style: str | Path, side: int = STYLE_SIDE) -> np.ndarray:
+    """Return the style image as uint8 RGB (H, W, 3), long side at most ``side``.
+
+    Alpha is dropped and grayscale becomes three equal channels. Raises
+    StyleError naming the style when it is unknown, unreadable or corrupted.
+    """
+    path = resolve_style(style)
+    try:
+        image = load_image(path)
+    except ImageReadError as error:
+        raise StyleError(
+            f"Invalid style image {path}: {error} "
+            f"(presets: {describe_presets(preset_paths())})"
+        ) from None
+    rgb = image.rgb
+    long_side = max(rgb.shape[:2])
+    if long_side > side:
+        scale = side / long_side
+        size = (
+            max(1, round(rgb.shape[1] * scale)),
+            max(1, round(rgb.shape[0] * scale)),
+        )
+        reduced = Image.fromarray(rgb).resize(size, Image.Resampling.LANCZOS)
+        rgb = np.asarray(reduced)
+    return np.ascontiguousarray(rgb)
+
+
+def describe_presets(presets: dict[str, Path]) -> str:
+    """Return the preset names as a comma-separated list, or 'none'."""
+    return ", ".join(presets) or "none"

@@ -1,0 +1,193 @@
+# SPDX-License-Identifier: MIT
+"""The stylizer as the tasks use it: style statistics, strength, color, tiling.
+
+``StyleTransfer`` wraps a trained ``Stylizer``. A photo larger than one tile
+is processed in two tiled passes, so memory stays bounded. The first pass
+encodes each tile and adds its relu4 features to per-channel sums, which give
+the whole photo's content statistics. The second pass encodes each tile again,
+applies AdaIN with those statistics and decodes it. Tiles overlap by a halo
+wider than the network's receptive field, so the stitched result equals one
+whole-image pass up to float rounding.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import torch
+
+from aegui.core.models.stylizer import (
+    ENCODER_RADIUS,
+    EPSILON,
+    RECEPTIVE_RADIUS,
+    STRIDE,
+    Stylizer,
+    mean_std,
+    pad_to_stride,
+)
+from aegui.core.tiling import run_tiled, tile_ranges
+
+# Tiles of 512 pixels square plus a halo on each side, rounded up to a
+# multiple of STRIDE so that tiles stay on the pooling grid.
+TILE_PIXELS = 512
+HALO_PIXELS = -(-max(RECEPTIVE_RADIUS, ENCODER_RADIUS) // STRIDE) * STRIDE
+
+# ITU-R BT.601 luma weights, as in JPEG's YCbCr.
+LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+Progress = Callable[[float], None]
+Cancelled = Callable[[], bool]
+
+
+def check_strength(strength: float) -> None:
+    """Raise ValueError unless ``strength`` is a number from 0 to 1."""
+    if not math.isfinite(strength) or not 0.0 <= strength <= 1.0:
+        raise ValueError(f"Invalid strength {strength!r}: use a number from 0 to 1")
+
+
+@dataclass(frozen=True)
+class StyleStatistics:
+    """Channel mean and standard deviation of a style's relu4 features, (1, C, 1, 1)."""
+
+    mean: torch.Tensor
+    std: torch.Tensor
+
+
+def luma(rgb: np.ndarray) -> np.ndarray:
+    """Return the BT.601 luma (H, W) of float RGB (H, W, 3)."""
+    return rgb @ LUMA_WEIGHTS
+
+
+def keep_photo_color(stylized: np.ndarray, photo: np.ndarray) -> np.ndarray:
+    """Return the stylized luma with the photo's chroma (float RGB on 0..255).
+
+    In YCbCr, replacing Y while keeping Cb and Cr adds the same amount to all
+    three RGB channels, so this is ``photo + (Y_stylized - Y_photo)``.
+    """
+    photo = photo.astype(np.float32)
+    shift = luma(stylized.astype(np.float32)) - luma(photo)
+    return photo + shift[:, :, None]
+
+
+class StyleTransfer:
+    """A trained stylizer with its id and the tile layout it runs in."""
+
+    def __init__(
+        self,
+        model: Stylizer,
+        model_id: str,
+        digest: bytes = b"",
+        tile: int = TILE_PIXELS,
+        halo: int = HALO_PIXELS,
+    ) -> None:
+        if tile % STRIDE or halo % STRIDE:
+            raise ValueError(
+                f"Tile {tile} and halo {halo} must be multiples of {STRIDE}"
+            )
+        if halo < max(RECEPTIVE_RADIUS, ENCODER_RADIUS):
+            raise ValueError(
+                f"Halo {halo} is narrower than the receptive radius {RECEPTIVE_RADIUS}"
+            )
+        self.model = model.eval()
+        self.model_id = model_id
+        self.digest = digest
+        self.tile = tile
+        self.halo = halo
+
+    def style_statistics(self, style: np.ndarray) -> StyleStatistics:
+        """Return the relu4 statistics of a style image, uint8 RGB (H, W, 3)."""
+        x = to_tensor(style)
+        with torch.inference_mode():
+            features = self.model.encoder.bottleneck(pad_to_stride(x))
+        mean, std = mean_std(features)
+        return StyleStatistics(mean, std)
+
+    def content_statistics(
+        self, x: torch.Tensor, cancelled: Cancelled | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return the relu4 channel mean and std of ``x`` (1, 3, H, W), tile by tile.
+
+        The statistics cover the ceil(H/8) x ceil(W/8) cells of the padded
+        image, the same cells a whole-image pass averages over.
+        """
+        _, _, height, width = x.shape
+        total = torch.zeros((), dtype=torch.float64)
+        squares = torch.zeros((), dtype=torch.float64)
+        count = 0
+        with torch.inference_mode():
+            for top, bottom in tile_ranges(height, self.tile, STRIDE):
+                for left, right in tile_ranges(width, self.tile, STRIDE):
+                    if cancelled is not None and cancelled():
+                        raise InterruptedError("Cancelled between tiles")
+                    in_top, in_left = max(0, top - self.halo), max(0, left - self.halo)
+                    in_bottom = min(height, bottom + self.halo)
+                    in_right = min(width, right + self.halo)
+                    region = x[:, :, in_top:in_bottom, in_left:in_right]
+                    features = self.model.encoder.bottleneck(pad_to_stride(region))
+                    row0 = (top - in_top) // STRIDE
+                    col0 = (left - in_left) // STRIDE
+                    rows = -(-bottom // STRIDE) - top // STRIDE
+                    cols = -(-right // STRIDE) - left // STRIDE
+                    kept = features[0, :, row0 : row0 + rows, col0 : col0 + cols]
+                    kept = kept.double().flatten(1)
+                    if total.dim() == 0:
+                        total = torch.zeros(kept.shape[0], dtype=torch.float64)
+                        squares = torch.zeros_like(total)
+                    total += kept.sum(1)
+                    squares += kept.pow(2).sum(1)
+                    count += kept.shape[1]
+        mean = total / count
+        variance = (squares / count - mean.pow(2)).clamp_min(0.0)
+        std = (variance + EPSILON).sqrt()
+        return mean.float()[None, :, None, None], std.float()[None, :, None, None]
+
+    def stylize(
+        self,
+        pixels: np.ndarray,
+        style: StyleStatistics,
+        strength: float = 1.0,
+        *,
+        preserve_color: bool = False,
+        progress: Progress | None = None,
+        cancelled: Cancelled | None = None,
+    ) -> np.ndarray:
+        """Return the stylized (H, W, 3) float32 image on the 0..255 scale, unclipped.
+
+        ``pixels`` is uint8 or float RGB (H, W, 3) on 0..255. With
+        ``preserve_color`` the result keeps the photo's chroma and takes only
+        the stylized luma.
+        """
+        check_strength(strength)
+        x = to_tensor(pixels)
+        _, _, height, width = x.shape
+        whole = height <= self.tile and width <= self.tile
+        content_mean = content_std = None
+        if not whole and strength != 0.0:
+            content_mean, content_std = self.content_statistics(x, cancelled)
+        with torch.inference_mode():
+            y = run_tiled(
+                lambda tile: self.model(
+                    tile, style.mean, style.std, strength, content_mean, content_std
+                ),
+                x,
+                scale=Fraction(1),
+                tile=self.tile,
+                halo=self.halo,
+                step=STRIDE,
+                cancelled=cancelled,
+                progress=progress,
+            )
+        result = y[0].permute(1, 2, 0).mul(255.0).numpy()
+        if preserve_color:
+            result = keep_photo_color(result, np.asarray(pixels))
+        return result
+
+
+def to_tensor(pixels: np.ndarray) -> torch.Tensor:
+    """Return (H, W, 3) pixels on 0..255 as a float (1, 3, H, W) tensor on 0..1."""
+    x = torch.from_numpy(np.ascontiguousarray(pixels, dtype=np.float32))
+    return x.permute(2, 0, 1).unsqueeze(0).div(255.0)
