@@ -88,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     denoise.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
 
+    _add_stylize_parser(commands)
+
     info = commands.add_parser("info", help="show what a .aez file holds")
     info.add_argument("inputs", nargs="+", type=Path, metavar="FILE")
 
@@ -99,9 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     train_kinds = train.add_subparsers(dest="kind", metavar="MODEL", required=True)
     from aegui.training import codec as codec_training
     from aegui.training import denoise as denoise_training
+    from aegui.training import stylize as stylize_training
 
     codec_training.setup_args(train_kinds.add_parser("compression", help="train the image codec"))
     denoise_training.setup_args(train_kinds.add_parser("denoise", help="train the denoiser"))
+    stylize_training.setup_args(
+        train_kinds.add_parser("stylize", help="train the style transfer encoder, then its decoder")
+    )
 
     desktop = commands.add_parser(
         "install-desktop",
@@ -110,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     desktop.add_argument("--uninstall", action="store_true", help="remove what install-desktop added")
 
     export = commands.add_parser("export", help="turn a training checkpoint into shipped weights")
-    export.add_argument("kind", choices=["compression", "denoise"])
+    export.add_argument("kind", choices=["compression", "denoise", "stylize"])
     export.add_argument("checkpoint", type=Path)
     export.add_argument("--out", type=Path, default=Path("pretrained"))
     export.add_argument(
@@ -311,6 +317,84 @@ def _denoise(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     )
 
 
+def _add_stylize_parser(commands: argparse._SubParsersAction) -> None:
+    stylize = commands.add_parser(
+        "stylize",
+        help="repaint images in the style of a painting, writing PNG files",
+        description="Repaint images in the style of a painting. --style takes a preset "
+        "name (see --list-styles) or the path of any image file.",
+    )
+    stylize.add_argument("inputs", nargs="*", type=Path, metavar="INPUT", help="image files or folders")
+    stylize.add_argument("-o", "--output", type=Path, metavar="OUTDIR", help="output folder")
+    stylize.add_argument("--style", metavar="PRESET_OR_FILE", help="preset name or style image file")
+    stylize.add_argument(
+        "-s", "--strength", type=_style_strength, default=1.0, metavar="S",
+        help="from 0 (the photo as the decoder redraws it) to 1 (full style); default 1",
+    )  # fmt: skip
+    stylize.add_argument(
+        "--preserve-color", action="store_true",
+        help="keep the photo's colors and take only the brightness from the style",
+    )  # fmt: skip
+    stylize.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
+    stylize.add_argument("--list-styles", action="store_true", help="list the style presets and exit")
+
+
+def _style_strength(text: str) -> float:
+    """Parse the stylize ``--strength``: a number from 0 to 1."""
+    from aegui.core.stylizing import check_strength
+
+    try:
+        value = float(text)
+        check_strength(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid strength {text!r}: use a number from 0 to 1") from None
+    return value
+
+
+def _stylize(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from aegui.core.errors import ModelError
+    from aegui.core.styles import StyleError, load_style, preset_paths
+    from aegui.core.tasks import STYLIZE_SUFFIXES, stylize_file
+    from aegui.core.zoo import load_stylizer
+
+    if args.list_styles:
+        for name, path in preset_paths().items():
+            print(f"{name:20s} {path}")
+        return EXIT_OK
+    if not args.inputs or args.output is None or args.style is None:
+        parser.error("stylize needs INPUT..., -o OUTDIR and --style (or --list-styles)")
+    try:
+        load_style(args.style)
+    except StyleError as error:
+        print(f"aegui: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        stylizer = load_stylizer()
+    except ModelError as error:
+        print(f"aegui: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    return run_batch(
+        args.inputs,
+        STYLIZE_SUFFIXES,
+        args.output,
+        ".png",
+        lambda src, dst, progress: stylize_file(
+            src, dst, style=args.style, strength=args.strength, preserve_color=args.preserve_color,
+            model=stylizer, overwrite=args.force, progress=progress,
+        ),  # fmt: skip
+        _stylize_row,
+        STYLIZE_HEADER,
+    )
+
+
+def _stylize_row(result: JobResult) -> str:
+    size = f"{result.width}x{result.height}"
+    return f"{str(result.output):40s} {size:>11s} {result.output_bytes:>9d} {result.seconds:6.2f}"
+
+
+STYLIZE_HEADER = f"{'output':40s} {'size':^11s} {'bytes':>9s} {'sec':>6s}"
+
+
 def _info(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from aegui.core.container import unpack
     from aegui.core.errors import AeguiError
@@ -368,8 +452,20 @@ def _demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from aegui.training import codec as codec_training
     from aegui.training import denoise as denoise_training
+    from aegui.training import stylize as stylize_training
 
     logging.getLogger().setLevel(logging.INFO)
+    if args.kind == "stylize":
+        try:
+            denoise_training.check_training_data(args.data)
+        except ValueError as error:
+            parser.error(str(error))
+        try:
+            stylize_training.train(args)
+        except (ValueError, FileNotFoundError) as error:
+            print(f"aegui: {error}", file=sys.stderr)
+            return EXIT_FAILED
+        return EXIT_OK
     if args.kind == "denoise":
         try:
             denoise_training.check_training_data(args.data)
@@ -382,10 +478,11 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from aegui.training import export_codec, export_denoise
+    from aegui.training import export_codec, export_denoise, export_stylize
 
     logging.getLogger().setLevel(logging.INFO)
-    exporter = export_denoise if args.kind == "denoise" else export_codec
+    exporters = {"compression": export_codec, "denoise": export_denoise, "stylize": export_stylize}
+    exporter = exporters[args.kind]
     exporter.export(args.checkpoint, args.out, args.eval)
     return EXIT_OK
 
@@ -407,6 +504,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, argparse.ArgumentParser], int]
     "compress": _compress,
     "decompress": _decompress,
     "denoise": _denoise,
+    "stylize": _stylize,
     "info": _info,
     "demo": _demo,
     "train": _train,
