@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aegui.core.tasks import COMPRESS_SUFFIXES, DECOMPRESS_SUFFIXES, DENOISE_SUFFIXES
+from aegui.core.tasks import (
+    COMPRESS_SUFFIXES,
+    DECOMPRESS_SUFFIXES,
+    DENOISE_SUFFIXES,
+    STYLIZE_SUFFIXES,
+)
 
 if TYPE_CHECKING:
     from aegui.core.tasks import Cancelled, JobResult, Progress
@@ -31,7 +36,8 @@ class OptionSpec:
     maximum: int
     default: int
     tooltip: str = ""
-    # "spin" (spin box), "check" (check box for 0 or 1) or "slider".
+    # "spin" (spin box), "check" (check box for 0 or 1), "slider" or "style"
+    # (style picker whose value is an index into aegui.app.styles.STYLE_CHOICES).
     widget: str = "spin"
     # Key of a "check" option that disables this control while it is checked.
     disabled_by: str = ""
@@ -88,7 +94,20 @@ class Operation:
             parts.append("auto")
         elif "strength" in options:
             parts.append(f"strength {options['strength']}%")
-        described = {"quality", "strength_auto", "strength"}
+        if "style" in options:
+            parts.append(_style_label(options["style"]))
+        if "style_strength" in options:
+            parts.append(f"strength {options['style_strength']}%")
+        if options.get("preserve_color"):
+            parts.append("photo colors")
+        described = {
+            "quality",
+            "strength_auto",
+            "strength",
+            "style",
+            "style_strength",
+            "preserve_color",
+        }
         parts.extend(
             f"{key} {value}" for key, value in options.items() if key not in described
         )
@@ -180,6 +199,71 @@ def _denoise_model_exists() -> bool:
     return has_model("denoise")
 
 
+STYLE = OptionSpec(
+    key="style",
+    label="Style",
+    minimum=0,
+    maximum=1_000_000,
+    default=0,
+    tooltip="Painting whose style the photo takes; Choose image… adds any image file",
+    widget="style",
+)
+STYLE_STRENGTH = OptionSpec(
+    key="style_strength",
+    label="Strength",
+    minimum=0,
+    maximum=100,
+    default=100,
+    tooltip="0% redraws the photo, 100% applies the full style",
+    widget="slider",
+    unit="%",
+)
+PRESERVE_COLOR = OptionSpec(
+    key="preserve_color",
+    label="Keep photo colors",
+    minimum=0,
+    maximum=1,
+    default=0,
+    tooltip="Take only the brightness pattern from the style and keep the photo's colors",
+    widget="check",
+)
+
+
+def _style_label(index: int) -> str:
+    from aegui.app.styles import STYLE_CHOICES
+
+    try:
+        return STYLE_CHOICES.label(index)
+    except IndexError:
+        return f"style {index}"
+
+
+def _run_stylize(
+    request: JobRequest, progress: Progress, cancelled: Cancelled
+) -> JobResult:
+    from aegui.app.styles import STYLE_CHOICES
+    from aegui.core.tasks import stylize_file
+
+    style = STYLE_CHOICES.path(request.options.get(STYLE.key, STYLE.default))
+    strength = request.options.get(STYLE_STRENGTH.key, STYLE_STRENGTH.default) / 100
+    return stylize_file(
+        request.source,
+        request.output,
+        style=style,
+        strength=strength,
+        preserve_color=bool(request.options.get(PRESERVE_COLOR.key, 0)),
+        overwrite=request.overwrite,
+        progress=progress,
+        cancelled=cancelled,
+    )
+
+
+def _stylize_model_exists() -> bool:
+    from aegui.core.zoo import has_model
+
+    return has_model("stylize")
+
+
 COMPRESS = Operation(
     key="compress",
     label="Compress",
@@ -206,12 +290,22 @@ DENOISE = Operation(
     run=_run_denoise,
     available=_denoise_model_exists,
 )
+STYLIZE = Operation(
+    key="stylize",
+    label="Stylize",
+    input_suffixes=frozenset(STYLIZE_SUFFIXES),
+    output_suffix=".png",
+    options=(STYLE, STYLE_STRENGTH, PRESERVE_COLOR),
+    run=_run_stylize,
+    available=_stylize_model_exists,
+)
 
 # Order matters: for a file the chosen operation does not accept, the first
 # operation here that accepts it is used, so images go to Compress and .aez
-# files to Decompress (Denoise, which also takes images, only when chosen).
+# files to Decompress (Denoise and Stylize, which also take images, only when
+# chosen).
 OPERATIONS: dict[str, Operation] = {
-    op.key: op for op in (COMPRESS, DECOMPRESS, DENOISE)
+    op.key: op for op in (COMPRESS, DECOMPRESS, DENOISE, STYLIZE)
 }
 DEFAULT_OPERATION = COMPRESS.key
 

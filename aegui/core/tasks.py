@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from aegui.core.container import AEZ_SUFFIX, Mode, pack_image, unpack_image
-from aegui.core.errors import AeguiError, ImageReadError, OutputExistsError
+from aegui.core.errors import AeguiError, AezFormatError, ImageReadError, OutputExistsError
 from aegui.core.imageio import IMAGE_SUFFIXES, encode_png, load_image, to_pil, write_atomic
 
 logger = logging.getLogger(__name__)
@@ -44,25 +44,39 @@ class JobResult:
     noise_level: float | None = None  # sigma (0..255 scale) the denoiser was conditioned on
 
 
-def collect_inputs(paths: Iterable[Path], suffixes: set[str]) -> tuple[list[tuple[Path, Path]], list[str]]:
+def collect_inputs(
+    paths: Iterable[Path], suffixes: set[str], exclude: Path | None = None
+) -> tuple[list[tuple[Path, Path]], list[str], list[str]]:
     """Expand files and folders (recursively) into (file, base folder) pairs.
 
     Files named directly are taken whatever their suffix, so that a wrong file
     gets a clear error instead of being skipped. Folders contribute the files
-    whose suffix is in ``suffixes``. Returns the pairs and one error message per
-    path that does not exist.
+    whose suffix is in ``suffixes``, except those under ``exclude`` (the output
+    folder, so that a rerun never reads its own results). Returns the pairs, one
+    error per path that does not exist, and one note per folder whose other
+    files were skipped.
     """
     found: list[tuple[Path, Path]] = []
     errors: list[str] = []
+    notes: list[str] = []
     seen: set[Path] = set()
+    excluded = exclude.resolve() if exclude is not None else None
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            members = sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
-            )
+            members, others = [], []
+            for member in sorted(p for p in path.rglob("*") if p.is_file()):
+                if excluded is not None and excluded in member.resolve().parents:
+                    continue
+                if member.suffix.lower() in suffixes:
+                    members.append(member)
+                elif not member.name.startswith("."):
+                    others.append(member.name)
             if not members:
-                errors.append(f"{path}: folder holds no {'/'.join(sorted(suffixes))} files")
+                errors.append(f"{path}: folder contains no {'/'.join(sorted(suffixes))} files")
+            if others:
+                shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+                notes.append(f"{path}: skipped {len(others)} file(s) of other types ({shown})")
             pairs = [(member, path) for member in members]
         elif path.exists():
             pairs = [(path, path.parent)]
@@ -74,7 +88,7 @@ def collect_inputs(paths: Iterable[Path], suffixes: set[str]) -> tuple[list[tupl
             if key not in seen:
                 seen.add(key)
                 found.append((member, base))
-    return found, errors
+    return found, errors, notes
 
 
 def output_path(source: Path, base: Path, out_dir: Path, suffix: str) -> Path:
@@ -154,7 +168,10 @@ def decompress_file(
     codec = codec or load_codec()
     parsed = unpack_image(codec, data, str(source))  # type: ignore[arg-type]
     _report(progress, 0.05)
-    rgb = codec.decode(parsed.latents, progress=_part(progress, 0.05, 0.9), cancelled=cancelled)  # type: ignore[attr-defined]
+    try:
+        rgb = codec.decode(parsed.latents, progress=_part(progress, 0.05, 0.9), cancelled=cancelled)  # type: ignore[attr-defined]
+    except AezFormatError as error:
+        raise AezFormatError(f"{source}: {error}") from None
     png = encode_png(to_pil(rgb, parsed.alpha, parsed.header.mode))
     if cancelled is not None and cancelled():
         raise InterruptedError("Cancelled")
@@ -336,3 +353,53 @@ def stylize_file(
         seconds=time.perf_counter() - started,
         warnings=image.warnings,
     )
+
+
+PREVIEW_SIDE = 512  # long side, in pixels, of the window's quick stylize preview
+
+
+def stylize_preview(
+    source: Path,
+    *,
+    style: str | Path,
+    strength: float = 1.0,
+    preserve_color: bool = False,
+    side: int = PREVIEW_SIDE,
+    model: object | None = None,
+    cancelled: Cancelled | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stylize a copy of ``source`` reduced to ``side`` pixels on its long side.
+
+    Returns the reduced photo and its stylized version as uint8 arrays, both
+    (H, W, 3), or (H, W, 4) when the photo has alpha. Nothing is written.
+    NOTE: features are computed at the reduced size, so brush strokes in the
+    preview are larger, relative to the photo, than in the full-size result.
+    """
+    from PIL import Image
+
+    from aegui.core.styles import load_style
+    from aegui.core.stylizing import check_strength
+    from aegui.core.zoo import load_stylizer
+
+    check_strength(strength)
+    style_pixels = load_style(style)
+    stylizer = model or load_stylizer()
+    image = load_image(source)
+    pixels = np.dstack([image.rgb, image.alpha]) if image.alpha is not None else image.rgb
+    scale = side / max(image.width, image.height)
+    if scale < 1.0:
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        mode = "RGBA" if pixels.shape[2] == 4 else "RGB"
+        reduced = Image.fromarray(pixels, mode).resize(size, Image.Resampling.LANCZOS)
+        pixels = np.asarray(reduced)
+    if cancelled is not None and cancelled():
+        raise InterruptedError("Cancelled")
+
+    statistics = stylizer.style_statistics(style_pixels)  # type: ignore[attr-defined]
+    stylized = stylizer.stylize(  # type: ignore[attr-defined]
+        pixels[:, :, :3], statistics, strength, preserve_color=preserve_color, cancelled=cancelled
+    )
+    after = np.clip(np.rint(stylized), 0, 255).astype(np.uint8)
+    if pixels.shape[2] == 4:
+        after = np.dstack([after, pixels[:, :, 3]])
+    return np.ascontiguousarray(pixels), np.ascontiguousarray(after)

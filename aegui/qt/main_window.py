@@ -37,6 +37,7 @@ from aegui.qt.job_table import JobTableModel, JobTableView
 from aegui.qt.log_pane import LogPane
 from aegui.qt.options_bar import OptionsBar
 from aegui.qt.resources import app_icon
+from aegui.qt.style_preview import StylePreviewController
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,9 @@ class MainWindow(QMainWindow):
         self._create_widgets()
         self._create_menus()
         self._connect()
+        self.style_preview = StylePreviewController(
+            self.options, self.compare, self._selected_source, self
+        )
         self._restore_settings()
         self.log_bridge.attach()
         QTimer.singleShot(0, self.queue.load_model)
@@ -463,7 +467,13 @@ class MainWindow(QMainWindow):
         ):
             self.select_job(job.id)
 
+    def _selected_source(self) -> Path | None:
+        ids = self.table.selected_job_ids()
+        job = self.queue.job(ids[-1]) if ids else None
+        return None if job is None else job.source
+
     def _on_selection_changed(self) -> None:
+        self.style_preview.stop()
         ids = self.table.selected_job_ids()
         self._show_job(self.queue.job(ids[-1]) if ids else None)
         self._update_actions()
@@ -547,6 +557,7 @@ class MainWindow(QMainWindow):
             self.save_settings()
             stopped = self.queue.shutdown(SHUTDOWN_TIMEOUT_MS)
             stopped = self.preview.shutdown(SHUTDOWN_TIMEOUT_MS) and stopped
+            stopped = self.style_preview.shutdown(SHUTDOWN_TIMEOUT_MS) and stopped
             if busy:
                 logger.info(
                     "Closed during a batch; %s",

@@ -22,8 +22,9 @@ from PySide6.QtWidgets import (
 
 from aegui.app.jobs import OUTPUT_SUBFOLDER
 from aegui.app.operations import OptionSpec, available_operations
+from aegui.qt.style_picker import StylePicker
 
-OptionWidget = QSpinBox | QCheckBox | QSlider
+OptionWidget = QSpinBox | QCheckBox | QSlider | StylePicker
 
 
 class OptionsBar(QWidget):
@@ -52,6 +53,7 @@ class OptionsBar(QWidget):
         layout.addWidget(self.operation)
 
         self.option_boxes: dict[str, OptionWidget] = {}
+        self.style_picker: StylePicker | None = None
         specs = _unique_options()
         for spec in specs:
             box = self._add_option(layout, spec)
@@ -86,6 +88,15 @@ class OptionsBar(QWidget):
 
     def _add_option(self, layout: QHBoxLayout, spec: OptionSpec) -> OptionWidget:
         layout.addSpacing(12)
+        if spec.widget == "style":
+            picker = StylePicker(self)
+            picker.valueChanged.connect(
+                lambda value, key=spec.key: self.option_changed.emit(key, value)
+            )
+            layout.addWidget(QLabel(f"{spec.label}:", self, buddy=picker.combo))
+            layout.addWidget(picker)
+            self.style_picker = picker
+            return picker
         if spec.widget == "check":
             check = QCheckBox(spec.label, self)
             check.setChecked(bool(spec.default))
@@ -148,7 +159,7 @@ class OptionsBar(QWidget):
     def set_option_maximum(self, key: str, maximum: int) -> None:
         """Narrow an option's range, e.g. to the loaded model's quality levels."""
         box = self.option_boxes.get(key)
-        if box is not None and not isinstance(box, QCheckBox):
+        if box is not None and not isinstance(box, QCheckBox | StylePicker):
             box.setMaximum(maximum)
 
     def output_dir(self) -> Path | None:

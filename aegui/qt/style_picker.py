@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: MIT
+"""The style control of the Stylize operation: preset thumbnails, any image, preview."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QToolButton,
+    QWidget,
+)
+
+from aegui.app.styles import STYLE_CHOICES
+
+THUMBNAIL_SIZE = QSize(48, 48)
+CHOOSE_IMAGE = -1  # item data of the "Choose image…" entry
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp);;All files (*)"
+
+
+def thumbnail(path: Path) -> QIcon:
+    """Return a small icon of the image at ``path`` (an empty icon if unreadable)."""
+    pixmap = QPixmap(str(path))
+    if pixmap.isNull():
+        return QIcon()
+    return QIcon(
+        pixmap.scaled(
+            THUMBNAIL_SIZE,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+    )
+
+
+class StylePicker(QWidget):
+    """A combo box of style thumbnails with "Choose image…", and a Preview button.
+
+    Its value is an index into ``STYLE_CHOICES``, so it fits the integer job
+    options like a spin box does.
+    """
+
+    valueChanged = Signal(int)  # noqa: N815 - named like QSpinBox.valueChanged
+    preview_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.combo = QComboBox(self)
+        self.combo.setIconSize(THUMBNAIL_SIZE)
+        self.combo.setObjectName("style_combo")
+        for index in range(len(STYLE_CHOICES)):
+            self._add_item(index)
+        self.combo.addItem("Choose image…", CHOOSE_IMAGE)
+        self.preview_button = QToolButton(self)
+        self.preview_button.setText("Preview")
+        self.preview_button.setToolTip(
+            "Stylize a 512-pixel copy of the selected photo with these options"
+        )
+        layout.addWidget(self.combo)
+        layout.addWidget(self.preview_button)
+
+        self._value = 0
+        self.combo.setCurrentIndex(0)
+        self.combo.currentIndexChanged.connect(self._on_index_changed)
+        self.preview_button.clicked.connect(self.preview_requested)
+
+    def value(self) -> int:
+        """Return the chosen style's index in ``STYLE_CHOICES``."""
+        return self._value
+
+    def setValue(self, index: int) -> None:  # noqa: N802 - named like QSpinBox.setValue
+        """Choose the style ``index``; unknown indices are ignored."""
+        row = self.combo.findData(index)
+        if index == CHOOSE_IMAGE or row < 0:
+            return
+        self.combo.setCurrentIndex(row)
+
+    def add_image(self, path: Path) -> int:
+        """Add an image file as a style, choose it and return its index."""
+        index = STYLE_CHOICES.add_file(path)
+        if self.combo.findData(index) < 0:
+            self._add_item(index, row=self.combo.count() - 1)
+        self.setValue(index)
+        return index
+
+    def choose_image(self) -> None:
+        """Ask for a style image with a file dialog and choose it."""
+        name, _ = QFileDialog.getOpenFileName(
+            self, "Choose a style image", str(Path.home()), IMAGE_FILTER
+        )
+        if name:
+            self.add_image(Path(name))
+        else:
+            self.setValue(self._value)
+
+    def _add_item(self, index: int, row: int | None = None) -> None:
+        path = STYLE_CHOICES.path(index)
+        label = STYLE_CHOICES.label(index)
+        if row is None:
+            self.combo.addItem(thumbnail(path), label, index)
+        else:
+            self.combo.insertItem(row, thumbnail(path), label, index)
+        self.combo.setItemData(
+            self.combo.findData(index), str(path), Qt.ItemDataRole.ToolTipRole
+        )
+
+    def _on_index_changed(self, row: int) -> None:
+        data = self.combo.itemData(row)
+        if data == CHOOSE_IMAGE:
+            self.choose_image()
+            return
+        if data != self._value:
+            self._value = int(data)
+            self.valueChanged.emit(self._value)
