@@ -92,6 +92,52 @@ def tiny_denoiser(tiny_denoise_pretrained: Path, monkeypatch: pytest.MonkeyPatch
     return load_denoiser()
 
 
+@pytest.fixture(scope="session")
+def tiny_stylize_pretrained(tiny_pretrained: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of ``tiny_pretrained`` that also contains a small random-weight stylizer."""
+    import shutil
+
+    from aegui.core.models.stylizer import ARCHITECTURE, Stylizer
+    from aegui.training.export_stylize import export
+    from aegui.training.loop import RunState, save_checkpoint
+
+    torch.manual_seed(2)
+    folder = tmp_path_factory.mktemp("pretrained-stylize")
+    shutil.copytree(tiny_pretrained, folder, dirs_exist_ok=True)
+    model = Stylizer(width=4)
+    # With PyTorch's default initialization, most ReLUs of so narrow a network
+    # stay closed and the output is flat. He initialization and positive biases
+    # give an output that depends on the photo and the style.
+    for module in model.modules():
+        if isinstance(module, torch.nn.Conv2d):
+            torch.nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+            torch.nn.init.uniform_(module.bias, 0.0, 0.1)
+    config = {
+        "architecture": ARCHITECTURE,
+        "stage": "decoder",
+        "width": 4,
+        "crop": 64,
+        "batch": 1,
+        "lr": 1e-4,
+        "data": "random",
+        "styles": "random",
+    }
+    checkpoint = folder / "tiny-stylize.pt"
+    save_checkpoint(checkpoint, config, model, torch.optim.Adam(model.decoder.parameters()), RunState())
+    export(checkpoint, folder, None)
+    checkpoint.unlink()
+    return folder
+
+
+@pytest.fixture
+def tiny_stylizer(tiny_stylize_pretrained: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The tiny stylizer, also installed (with the tiny codec) as the default models."""
+    from aegui.core.zoo import load_stylizer
+
+    monkeypatch.setenv("AEGUI_PRETRAINED", str(tiny_stylize_pretrained))
+    return load_stylizer()
+
+
 def natural_image(width: int, height: int, seed: int = 0) -> np.ndarray:
     """Return a smooth, photo-like uint8 RGB test image."""
     rng = np.random.default_rng(seed)

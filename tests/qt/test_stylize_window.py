@@ -1,0 +1,158 @@
+# SPDX-License-Identifier: MIT
+"""The Stylize operation in the window: style picker, options, jobs and previews."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image
+from PySide6.QtWidgets import QCheckBox, QSlider
+
+from aegui.app.jobs import JobStatus
+from aegui.app.operations import STYLIZE, available_operations
+from aegui.app.settings import AppSettings
+from aegui.app.styles import STYLE_CHOICES, StylePreviewer, StylePreviewRequest
+from aegui.qt.main_window import MainWindow
+from aegui.qt.style_picker import CHOOSE_IMAGE, StylePicker
+
+from .conftest import TIMEOUT_MS, wait_idle, write_photo
+
+PRESETS = ["composition_vii", "starry_night", "the_scream", "udnie", "wave"]
+
+
+def stylize_window(qtbot, settings: AppSettings, conflicts) -> MainWindow:
+    window = MainWindow(settings, resolve_conflict=conflicts)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.queue.model_id is not None, timeout=TIMEOUT_MS)
+    return window
+
+
+def operation_keys(window: MainWindow) -> list[str]:
+    combo = window.options.operation
+    return [combo.itemData(index) for index in range(combo.count())]
+
+
+def test_stylize_hidden_without_model(qtbot, window) -> None:
+    assert "stylize" not in operation_keys(window)
+    assert window.options.style_picker is None
+    assert STYLIZE not in available_operations()
+
+
+def test_stylize_offered_with_model(qtbot, tiny_stylizer, settings, conflicts) -> None:
+    window = stylize_window(qtbot, settings, conflicts)
+
+    assert operation_keys(window) == ["compress", "decompress", "stylize"]
+    picker = window.options.style_picker
+    assert isinstance(picker, StylePicker)
+    combo = picker.combo
+    labels = [combo.itemText(row) for row in range(combo.count())]
+    assert labels == [*PRESETS, "Choose image…"]
+    assert combo.itemData(combo.count() - 1) == CHOOSE_IMAGE
+    for row in range(len(PRESETS)):
+        assert not combo.itemIcon(row).isNull()
+    assert isinstance(window.options.option_boxes["style_strength"], QSlider)
+    assert isinstance(window.options.option_boxes["preserve_color"], QCheckBox)
+    values = window.options.option_values()
+    assert values["style"] == 0
+    assert values["style_strength"] == 100
+    assert values["preserve_color"] == 0
+
+
+def test_stylize_jobs_use_options(
+    qtbot, tiny_stylizer, settings, conflicts, tmp_path: Path
+) -> None:
+    window = stylize_window(qtbot, settings, conflicts)
+    window.options.set_operation("stylize")
+    preset_photo = write_photo(tmp_path / "preset" / "photo.png", 64, 48)
+    file_photo = write_photo(tmp_path / "file" / "photo.png", 64, 48, seed=1)
+    style_image = write_photo(tmp_path / "my-style.png", 40, 40, seed=2)
+
+    window.options.set_option("style", PRESETS.index("udnie"))
+    window.options.set_option("style_strength", 50)
+    window.options.set_option("preserve_color", 1)
+    window.add_paths([preset_photo])
+    picker = window.options.style_picker
+    assert picker is not None
+    index = picker.add_image(style_image)
+    window.options.set_option("style_strength", 100)
+    window.options.set_option("preserve_color", 0)
+    window.add_paths([file_photo])
+    wait_idle(qtbot, window)
+
+    preset_job, file_job = window.queue.jobs
+    for job in (preset_job, file_job):
+        assert job.status is JobStatus.DONE, job.error
+        assert job.operation.key == "stylize"
+        assert job.output == job.source.parent / "aegui-out" / "photo.png"
+        with Image.open(job.output) as image:
+            assert image.size == (64, 48)
+    assert preset_job.description == "Stylize · udnie · strength 50% · photo colors"
+    assert file_job.description == "Stylize · my-style.png · strength 100%"
+    assert STYLE_CHOICES.path(index) == style_image
+    assert picker.combo.itemText(picker.combo.count() - 2) == "my-style.png"
+
+
+def test_preview_shows_reduced_pair(
+    qtbot, tiny_stylizer, settings, conflicts, tmp_path: Path
+) -> None:
+    window = stylize_window(qtbot, settings, conflicts)
+    photo = write_photo(tmp_path / "big.png", 700, 350)
+    previewer = window.style_preview.previewer
+
+    with qtbot.waitSignal(previewer.ready, timeout=TIMEOUT_MS) as blocker:
+        window.style_preview.preview(photo)
+    _, before, after = blocker.args
+    assert before.shape == (256, 512, 3)
+    assert after.shape == (256, 512, 3)
+    assert window.compare.view.has_images
+    assert "Stylize preview" in window.compare.title.text()
+    assert not (tmp_path / "aegui-out").exists()
+
+
+def test_preview_option_change_requests_again(
+    qtbot, tiny_stylizer, settings, conflicts, tmp_path: Path
+) -> None:
+    window = stylize_window(qtbot, settings, conflicts)
+    photo = write_photo(tmp_path / "photo.png", 64, 48)
+    previewer = window.style_preview.previewer
+    with qtbot.waitSignal(previewer.ready, timeout=TIMEOUT_MS):
+        window.style_preview.preview(photo)
+
+    with qtbot.waitSignal(previewer.ready, timeout=TIMEOUT_MS) as blocker:
+        window.options.set_option("style_strength", 0)
+    _, before, after = blocker.args
+    assert before.shape == after.shape
+
+    (job,) = window.add_paths([photo])
+    wait_idle(qtbot, window)
+    window.select_job(job.id)
+    assert window.style_preview.source is None
+
+
+def test_latest_preview_request_wins(qtbot, tiny_stylizer, tmp_path: Path) -> None:
+    previewer = StylePreviewer()
+    photo = write_photo(tmp_path / "photo.png", 300, 200)
+    emitted: list[int] = []
+    previewer.ready.connect(lambda token, before, after: emitted.append(token))
+    styles = [STYLE_CHOICES.path(index) for index in range(3)]
+
+    tokens = [
+        previewer.request(StylePreviewRequest(photo, style, 1.0, False))
+        for style in styles
+    ]
+    qtbot.waitUntil(lambda: len(emitted) > 0, timeout=TIMEOUT_MS)
+    assert previewer.shutdown(TIMEOUT_MS)
+    assert emitted == [tokens[-1]]
+    assert previewer.current_token is None
+
+
+def test_failed_preview_reports_reason(qtbot, tiny_stylizer, tmp_path: Path) -> None:
+    previewer = StylePreviewer()
+    broken = tmp_path / "broken.png"
+    broken.write_text("this is not an image")
+    request = StylePreviewRequest(broken, STYLE_CHOICES.path(0), 1.0, False)
+    with qtbot.waitSignal(previewer.failed, timeout=TIMEOUT_MS) as blocker:
+        previewer.request(request)
+    assert "broken.png: not an image file" in blocker.args[1]
+    assert previewer.shutdown(TIMEOUT_MS)
