@@ -31,9 +31,13 @@ from aegui.core.models.stylizer import (
 )
 from aegui.core.tiling import run_tiled, tile_ranges
 
-# Tiles of 512 pixels square plus a halo on each side, rounded up to a
-# multiple of STRIDE so that tiles stay on the pooling grid.
-TILE_PIXELS = 512
+# Tiles of 768 pixels square plus a halo on each side, rounded up to a
+# multiple of STRIDE so that tiles stay on the pooling grid. A 768x512 photo
+# then runs whole, in one pass, which took 2.0 s against 4.6 s in 512-pixel
+# tiles (width 32, 2 threads of a shared AMD EPYC). Peak memory for one tile
+# is about 0.5 GB at width 32, an estimate scaled from 0.72 GB measured for a
+# whole 1024x1024 pass.
+TILE_PIXELS = 768
 HALO_PIXELS = -(-max(RECEPTIVE_RADIUS, ENCODER_RADIUS) // STRIDE) * STRIDE
 
 # ITU-R BT.601 luma weights, as in JPEG's YCbCr.

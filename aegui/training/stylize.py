@@ -67,7 +67,7 @@ def setup_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--width", type=int, default=32, help="channels of the first encoder stage"
     )
-    parser.add_argument("--crop", type=int, default=192, help="crop size in pixels")
+    parser.add_argument("--crop", type=int, default=128, help="crop size in pixels")
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument(
