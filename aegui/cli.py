@@ -2,7 +2,8 @@
 """The ``aegui`` command line: batch jobs, file info, demo, training.
 
 Exit status: 0 when every input succeeded, 1 when some failed (the others are
-still processed and the failures listed), 2 for usage errors.
+still processed and the failures listed), 2 for usage errors, 130 when
+interrupted with Ctrl-C.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 class ProgressLine:
@@ -52,6 +54,23 @@ class ProgressLine:
             sys.stderr.flush()
 
 
+def positive_int(text: str) -> int:
+    """Parse a whole number of 1 or more for argparse."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"invalid value {value}: choose 1 or more")
+    return value
+
+
+def check_output_folder(parser: argparse.ArgumentParser, folder: Path) -> None:
+    """Stop with a usage error when the output folder exists as a file."""
+    if folder.exists() and not folder.is_dir():
+        parser.error(f"output folder {folder} exists and is not a folder")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser of every subcommand."""
     parser = argparse.ArgumentParser(
@@ -61,7 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"aegui {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
-    parser.add_argument("--threads", type=int, default=0, help="CPU threads for the models (default: all)")
+    parser.add_argument(
+        "--threads", type=positive_int, default=0, metavar="N",
+        help="CPU threads for the models (default: all cores)",
+    )  # fmt: skip
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     compress = commands.add_parser("compress", help="compress images into .aez files")
@@ -210,22 +232,42 @@ def run_batch(
     describe: Callable[[JobResult], str],
     header: str,
 ) -> int:
-    """Run ``job`` on every input, print a row per result, list failures at the end."""
+    """Run ``job`` on every input, print a row per result, list failures at the end.
+
+    Two inputs that would write the same output are caught before anything runs:
+    the second one fails and names the first, whatever ``--force`` says.
+    """
     from aegui.core.tasks import collect_inputs, describe_error, output_path
 
-    pairs, failures = collect_inputs(inputs, suffixes)
-    bar = ProgressLine(len(pairs))
-    if pairs:
-        print(header)
-    for index, (source, base) in enumerate(pairs):
+    pairs, failures, skipped = collect_inputs(inputs, suffixes, exclude=out_dir)
+    for note in skipped:
+        print(f"aegui: {note}", file=sys.stderr)
+    planned: dict[Path, Path] = {}
+    jobs: list[tuple[Path, Path]] = []
+    for source, base in pairs:
         destination = output_path(source, base, out_dir, out_suffix)
+        key = destination.resolve()
+        if key in planned:
+            failures.append(
+                f"{source}: its output {destination} is also the output of {planned[key]}; "
+                "give the folders one at a time or rename one of the files"
+            )
+            continue
+        planned[key] = source
+        jobs.append((source, destination))
+
+    bar = ProgressLine(len(jobs))
+    if jobs:
+        print(header)
+    for index, (source, destination) in enumerate(jobs):
         bar.update(index, source.name)
         try:
             result = job(source, destination, lambda f, i=index: bar.update(i + f, source.name))
         except KeyboardInterrupt:
             bar.close()
-            print("aegui: interrupted", file=sys.stderr)
-            return EXIT_FAILED
+            left = len(jobs) - index
+            print(f"aegui: interrupted; {left} of {len(jobs)} inputs not processed", file=sys.stderr)
+            return EXIT_INTERRUPTED
         except Exception as error:  # noqa: BLE001 - one broken file must not stop the batch
             logger.debug("Job failed for %s", source, exc_info=True)
             failures.append(describe_error(error))
@@ -235,7 +277,7 @@ def run_batch(
         print(describe(result))
     bar.close()
     if failures:
-        print(f"\n{len(failures)} input(s) failed:", file=sys.stderr)
+        print(f"\n{len(failures)} of {len(jobs) + len(failures)} inputs failed:", file=sys.stderr)
         for failure in failures:
             print(f"  {failure}", file=sys.stderr)
         return EXIT_FAILED
@@ -243,7 +285,7 @@ def run_batch(
 
 
 def _row(result: JobResult) -> str:
-    psnr = f"{result.psnr:6.2f}" if result.psnr is not None else "     -"
+    psnr = f"{result.psnr:7.2f}" if result.psnr is not None else "      -"
     bpp = f"{result.bpp:6.3f}" if result.bpp is not None else "     -"
     size = f"{result.width}x{result.height}"
     return (
@@ -252,12 +294,13 @@ def _row(result: JobResult) -> str:
     )
 
 
-ROW_HEADER = f"{'output':40s} {'size':^11s} {'bytes':>9s} {'bpp':>6s} {'PSNR':>6s} {'sec':>6s}"
+ROW_HEADER = f"{'output':40s} {'size':^11s} {'bytes':>9s} {'bpp':>6s} {'PSNR dB':>7s} {'sec':>6s}"
 
 
 def _compress(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from aegui.core.tasks import COMPRESS_SUFFIXES, compress_file
 
+    check_output_folder(parser, args.output)
     codec = _load_codec_or_exit()
     if args.quality not in codec.qualities:  # type: ignore[attr-defined]
         parser.error(f"invalid quality {args.quality}: choose 1 to {codec.qualities[-1]}")  # type: ignore[attr-defined]
@@ -277,6 +320,7 @@ def _compress(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _decompress(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from aegui.core.tasks import DECOMPRESS_SUFFIXES, decompress_file
 
+    check_output_folder(parser, args.output)
     codec = _load_codec_or_exit()
     return run_batch(
         args.inputs,
@@ -303,6 +347,7 @@ DENOISE_HEADER = f"{'output':40s} {'size':^11s} {'bytes':>9s} {'sigma':>6s} {'se
 def _denoise(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from aegui.core.tasks import DENOISE_SUFFIXES, denoise_file
 
+    check_output_folder(parser, args.output)
     denoiser = _load_denoiser_or_exit()
     return run_batch(
         args.inputs,

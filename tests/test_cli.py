@@ -119,3 +119,84 @@ def test_demo_prints_table(tiny_codec, capsys):
     out = capsys.readouterr().out
     assert "parrots.png" in out
     assert "PSNR" in out
+
+
+def test_same_output_twice_fails_second(tiny_codec, tmp_path, capsys):
+    for name in ("d1", "d2"):
+        (tmp_path / name).mkdir()
+        Image.fromarray(natural_image(40, 30, seed=len(name))).save(tmp_path / name / "pic.png")
+    out = tmp_path / "out"
+    status = main(["compress", str(tmp_path / "d1"), str(tmp_path / "d2"), "-o", str(out), "--force"])
+    err = capsys.readouterr().err
+    assert status == EXIT_FAILED
+    assert "is also the output of" in err
+    assert str(tmp_path / "d1" / "pic.png") in err
+    assert (out / "pic.aez").exists()
+
+
+def test_output_folder_is_file(photo_file, tmp_path):
+    target = tmp_path / "afile"
+    target.write_text("x")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compress", str(photo_file), "-o", str(target)])
+    assert exit_info.value.code == EXIT_USAGE
+    assert target.read_text() == "x"
+
+
+@pytest.mark.parametrize("threads", ["-3", "0", "two"])
+def test_bad_threads_is_usage_error(threads, tmp_path):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--threads", threads, "info", str(tmp_path / "x.aez")])
+    assert exit_info.value.code == EXIT_USAGE
+
+
+def test_output_folder_inside_input_is_skipped(tiny_codec, photo_folder, capsys):
+    out = photo_folder / "aegui-out"
+    assert main(["compress", str(photo_folder), "-o", str(out), "-q", "1"]) == EXIT_OK
+    assert main(["decompress", str(out), "-o", str(out)]) == EXIT_OK
+    assert main(["compress", str(photo_folder), "-o", str(out), "--force"]) == EXIT_OK
+    assert not (out / "aegui-out").exists()
+    assert "skipped 1 file(s) of other types (notes.txt)" in capsys.readouterr().err
+
+
+def test_outputs_follow_umask(tiny_codec, photo_file, tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        main(["compress", str(photo_file), "-o", str(tmp_path / "out")])
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out" / "photo.aez").stat().st_mode & 0o777 == 0o644
+
+
+def test_corrupted_stream_with_valid_checksums(tiny_codec, photo_file, tmp_path, capsys):
+    import struct
+    import zlib
+
+    from aegui.core.container import pack, unpack
+
+    main(["compress", str(photo_file), "-o", str(tmp_path / "out"), "-q", "8"])
+    header, streams = unpack((tmp_path / "out" / "photo.aez").read_bytes())
+    garbage = bytes(range(256)) * (len(streams[1]) // 256 + 1)
+    crafted = pack(header, [streams[0], struct.pack("<I", 0xFFFFFFFF) + garbage[: len(streams[1]) - 4]])
+    bad = tmp_path / "bad" / "crafted.aez"
+    bad.parent.mkdir()
+    bad.write_bytes(crafted)
+    assert zlib.crc32(crafted) != 0
+    status = main(["decompress", str(bad), "-o", str(tmp_path / "rec")])
+    err = capsys.readouterr().err
+    # Range coding cannot detect every damaged stream; when it does, the error
+    # names the file, and otherwise the image decodes without a crash.
+    if status == EXIT_FAILED:
+        assert "crafted.aez: corrupted y stream" in err
+    else:
+        assert status == EXIT_OK
+    assert "Traceback" not in err
+
+
+def test_empty_image_file(tmp_path, tiny_codec, capsys):
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    assert main(["compress", str(empty), "-o", str(tmp_path / "o")]) == EXIT_FAILED
+    assert "empty.png: empty file (0 bytes)" in capsys.readouterr().err

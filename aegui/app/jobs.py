@@ -124,7 +124,7 @@ def expand_inputs(
     missing path or empty folder, and the number of files left out.
     """
     paths = [Path(path) for path in paths]
-    pairs, errors = collect_inputs(paths, all_input_suffixes())
+    pairs, errors, _ = collect_inputs(paths, all_input_suffixes())
     named = {path.resolve() for path in paths if not path.is_dir()}
     resolved_output = output_dir.resolve() if output_dir is not None else None
     kept: list[tuple[Path, Path]] = []

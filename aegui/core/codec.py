@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from aegui.core.entropy import TableSet, decode_symbols, encode_symbols
+from aegui.core.errors import AezFormatError
 from aegui.core.intnet import IntegerHyperDecoder
 from aegui.core.models.hyperprior import (
     DOWNSAMPLING,
@@ -203,9 +204,9 @@ class ImageCodec:
         channel_index = np.broadcast_to(
             np.arange(latents.z_shape[0])[:, None, None], latents.z_shape
         )
-        z_hat = decode_symbols(latents.z_stream, channel_index, self.z_tables, cancelled)
+        z_hat = _decode_stream("z", latents.z_stream, channel_index, self.z_tables, cancelled)
         mean, index = self._hyper_decode(z_hat)
-        residual = decode_symbols(latents.y_stream, index, self.y_tables, cancelled)
+        residual = _decode_stream("y", latents.y_stream, index, self.y_tables, cancelled)
         if progress is not None:
             progress(0.2)
         y_hat_s = torch.from_numpy(residual + mean).float()[None]
@@ -258,6 +259,21 @@ class ImageCodec:
         from aegui.core.container import unpack_image
 
         return self.decode(unpack_image(self, data).latents)
+
+
+def _decode_stream(
+    name: str,
+    data: bytes,
+    table_index: np.ndarray,
+    tables: TableSet,
+    cancelled: Cancelled | None,
+) -> np.ndarray:
+    """Decode one stream, reporting data the range decoder rejects as a format error."""
+    try:
+        return decode_symbols(data, table_index, tables, cancelled)
+    except (AssertionError, ValueError, RuntimeError) as error:
+        # constriction raises AssertionError for data that no table can produce.
+        raise AezFormatError(f"corrupted {name} stream ({error})") from None
 
 
 def _part(progress: Progress | None, start: float, end: float) -> Progress | None:

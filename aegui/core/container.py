@@ -153,7 +153,8 @@ def unpack(data: bytes, source: str = "<bytes>") -> tuple[AezHeader, list[bytes]
     if len(data) < expected_end:
         raise fail(f"truncated .aez file ({len(data)} of {expected_end} bytes)")
     if len(data) > expected_end:
-        raise fail(f"{len(data) - expected_end} unexpected bytes after the last stream")
+        extra = len(data) - expected_end
+        raise fail(f"{extra} unexpected byte{'s' if extra > 1 else ''} after the last stream")
     for kind, length, stream_crc in header.streams:
         stream = data[position : position + length]
         if zlib.crc32(stream) != stream_crc:
@@ -208,8 +209,8 @@ def _check_limits(header: AezHeader, fail: Callable[[str], AezFormatError]) -> N
     kinds = [kind for kind, _, _ in header.streams]
     required = [StreamKind.Z, StreamKind.Y] + ([StreamKind.ALPHA] if header.mode.has_alpha else [])
     if kinds != required:
-        names = ", ".join(kind.name for kind in kinds) or "none"
-        raise fail(f"unexpected streams ({names}) for a {header.mode.name} image")
+        names = ", ".join(kind.name.lower() for kind in kinds) or "none"
+        raise fail(f"unexpected streams ({names}) for an image of mode {header.mode.name}")
 
 
 def pack_image(

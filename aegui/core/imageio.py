@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
+import secrets
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +56,8 @@ def load_image(path: Path, max_pixels: int = MAX_PIXELS) -> LoadedImage:
         raise ImageReadError(f"{path}: file not found")
     if not path.is_file():
         raise ImageReadError(f"{path}: not a regular file")
+    if path.stat().st_size == 0:
+        raise ImageReadError(f"{path}: empty file (0 bytes)")
     notes: list[str] = []
     try:
         with warnings.catch_warnings():
@@ -171,7 +173,15 @@ def write_atomic(path: Path, data: bytes, overwrite: bool = False) -> None:
     if path.exists() and not overwrite:
         raise OutputExistsError(f"{path}: already exists (use --force to overwrite)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".aegui-", suffix=".tmp", dir=path.parent)
+    # os.open with mode 0o666 lets the umask decide the permissions, as for any
+    # other new file (mkstemp would force 0o600).
+    while True:
+        temporary = str(path.parent / f".aegui-{secrets.token_hex(6)}.tmp")
+        try:
+            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:
+            continue
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)

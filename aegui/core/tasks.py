@@ -51,8 +51,9 @@ def collect_inputs(
 
     Files named directly are taken whatever their suffix, so that a wrong file
     gets a clear error instead of being skipped. Folders contribute the files
-    whose suffix is in ``suffixes``, except those under ``exclude`` (the output
-    folder, so that a rerun never reads its own results). Returns the pairs, one
+    whose suffix is in ``suffixes``, except those under ``exclude`` when it is a
+    subfolder of the scanned folder (the output folder, so that a rerun never
+    reads its own results). Returns the pairs, one
     error per path that does not exist, and one note per folder whose other
     files were skipped.
     """
@@ -66,7 +67,7 @@ def collect_inputs(
         if path.is_dir():
             members, others = [], []
             for member in sorted(p for p in path.rglob("*") if p.is_file()):
-                if excluded is not None and excluded in member.resolve().parents:
+                if excluded is not None and excluded != path.resolve() and excluded in member.resolve().parents:
                     continue
                 if member.suffix.lower() in suffixes:
                     members.append(member)
