@@ -3,11 +3,11 @@
 
 ``ImageCodec`` wraps a trained ``MeanScaleHyperprior`` with what coding needs
 besides the float network: the exact integer hyper-decoder and the integer
-probability tables (see ``aegui.core.intnet`` and ``aegui.core.entropy``). Only
-``g_a``, ``h_a`` and ``g_s`` run in floating point. ``g_a`` and ``h_a`` run on the
-encoder alone, and ``g_s`` turns the decoded latents into pixels, so float
-differences between machines can move a pixel by a rounding step but can never
-change what is decoded from the bit stream.
+probability tables (see ``aegui.core.intnet`` and ``aegui.core.entropy``). The
+synthesis transform ``g_s`` also runs with exact sums (``aegui.core.intsynth``), so
+a file decodes to the same pixels on every machine, thread count and tile grid.
+Only ``g_a`` and ``h_a`` run in ordinary floating point, on the encoder alone:
+they choose what to code, never how it is decoded.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import torch
 from aegui.core.entropy import TableSet, decode_symbols, encode_symbols
 from aegui.core.errors import AezFormatError
 from aegui.core.intnet import IntegerHyperDecoder
+from aegui.core.intsynth import ExactSynthesis
 from aegui.core.models.hyperprior import (
     DOWNSAMPLING,
     LOG_SCALE_OFFSET,
@@ -94,6 +95,7 @@ class ImageCodec:
         *,
         model_id: str,
         digest: bytes,
+        synthesis: ExactSynthesis,
     ) -> None:
         if len(z_tables) != model.hyper_channels or len(y_tables) != SCALE_LEVELS:
             raise ValueError("Probability tables do not match the model")
@@ -103,6 +105,7 @@ class ImageCodec:
         self.y_tables = y_tables
         self.model_id = model_id
         self.digest = digest
+        self.synthesis = synthesis
 
     @property
     def qualities(self) -> range:
@@ -229,14 +232,10 @@ class ImageCodec:
         progress: Progress | None = None,
         cancelled: Cancelled | None = None,
     ) -> np.ndarray:
-        """Run ``g_s`` on scaled latents and return the cropped uint8 image."""
+        """Run the exact ``g_s`` on scaled latents and return the cropped uint8 image."""
         _, inv_gain = self.model.gains(torch.tensor([quality - 1]))
-
-        def to_pixels(latents: torch.Tensor) -> torch.Tensor:
-            return self.model.g_s(latents).clamp_(0, 1).mul_(255).round_().to(torch.uint8)
-
         pixels = run_tiled(
-            to_pixels,
+            self.synthesis,
             y_hat_s * inv_gain,
             scale=Fraction(16),
             tile=TILE_PIXELS // 16,

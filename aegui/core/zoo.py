@@ -122,6 +122,12 @@ def load_codec(path: Path | None = None) -> Any:
                 shuffle=config[4],
             )
         )
+    from aegui.core.intsynth import stages_from_tensors
+
+    try:
+        synthesis = stages_from_tensors(tensors, meta["synthesis_stages"])
+    except KeyError as error:
+        raise ModelError(f"{path}: exact synthesis tensors missing ({error})") from None
     codec = ImageCodec(
         model,
         IntegerHyperDecoder(layers),
@@ -129,6 +135,7 @@ def load_codec(path: Path | None = None) -> Any:
         table_set(tensors, "y_tables"),
         model_id=meta["model_id"],
         digest=bytes.fromhex(sha256)[:8],
+        synthesis=synthesis,
     )
     logger.debug("Loaded codec %s from %s", meta["model_id"], path)
     with _cache_lock:

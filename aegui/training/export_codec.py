@@ -25,6 +25,7 @@ import torch
 
 from aegui.core.entropy import TableSet, gaussian_tables, quantize_pmf
 from aegui.core.intnet import IntegerHyperDecoder
+from aegui.core.intsynth import ExactSynthesis, stages_to_tensors
 from aegui.core.models.hyperprior import (
     LOG_SCALE_OFFSET,
     LOG_SCALE_STEP,
@@ -69,9 +70,43 @@ def scale_table() -> np.ndarray:
     return np.exp(steps / LOG_SCALE_UNIT)
 
 
-def export_tensors(model: MeanScaleHyperprior) -> tuple[dict[str, np.ndarray], int]:
-    """Return every tensor the shipped file holds, and the number of integer layers."""
+def calibration_latents(model: MeanScaleHyperprior, data: Path | None) -> list[torch.Tensor]:
+    """Return decoder inputs that set the integer synthesis's activation ranges.
+
+    Up to six training photos (or, without them, smooth random images) are
+    coded at the lowest, middle and highest quality, cropped to 256x256.
+    """
+    from aegui.training.data import IMAGE_SUFFIXES
+
+    images: list[np.ndarray] = []
+    if data is not None and data.is_dir():
+        paths = sorted(p for p in data.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)[:6]
+        from PIL import Image
+
+        images = [np.asarray(Image.open(p).convert("RGB"))[:256, :256] for p in paths]
+    if not images:
+        rng = np.random.default_rng(0)
+        grid = np.linspace(0, 6.28, 128)
+        base = np.sin(grid[:, None, None] * rng.uniform(1, 4, 3)[None, None, :] + grid[None, :, None])
+        images = [np.clip(127 + 100 * base + rng.normal(0, 8, base.shape), 0, 255).astype(np.uint8)]
+    latents = []
+    with torch.no_grad():
+        for image in images:
+            height, width = (image.shape[0] // 64) * 64, (image.shape[1] // 64) * 64
+            x = torch.from_numpy(image[:height, :width].copy()).permute(2, 0, 1)[None].float() / 255
+            for level in sorted({0, model.levels // 2, model.levels - 1}):
+                gain, inv_gain = model.gains(torch.tensor([level]))
+                latents.append(torch.round(model.g_a(x) * gain) * inv_gain)
+    return latents
+
+
+def export_tensors(
+    model: MeanScaleHyperprior, data: Path | None = None
+) -> tuple[dict[str, np.ndarray], int, int]:
+    """Return every tensor the shipped file stores, and the integer layer counts."""
     tensors = {f"model.{k}": v.detach().float().numpy() for k, v in model.state_dict().items()}
+    synthesis = ExactSynthesis.from_float(model.g_s, calibration_latents(model, data))
+    tensors.update(stages_to_tensors(synthesis))
     hyper = IntegerHyperDecoder.from_float(model.h_s, out_fraction=int(math.log2(LOG_SCALE_UNIT)))
     for index, layer in enumerate(hyper.layers):
         tensors[f"hyper.{index}.weight"] = layer.weight.astype(np.int64)
@@ -85,7 +120,7 @@ def export_tensors(model: MeanScaleHyperprior) -> tuple[dict[str, np.ndarray], i
         tensors[f"{prefix}.offsets"] = tables.offsets
         tensors[f"{prefix}.lengths"] = tables.lengths
         tensors[f"{prefix}.minima"] = tables.minima
-    return tensors, len(hyper.layers)
+    return tensors, len(hyper.layers), len(synthesis.stages)
 
 
 def evaluate(codec: Any, folder: Path) -> dict[str, list[float]]:
@@ -122,7 +157,7 @@ def export(checkpoint: Path, out_dir: Path, eval_dir: Path | None) -> Path:
     model.load_state_dict(saved["state_dict"])
     model.eval()
 
-    tensors, hyper_layers = export_tensors(model)
+    tensors, hyper_layers, synthesis_stages = export_tensors(model, Path(config["data"]))
     model_id = f"aegui-{config['architecture']}-n{config['N']}-m{config['M']}"
     metadata = {
         "kind": "codec",
@@ -134,6 +169,7 @@ def export(checkpoint: Path, out_dir: Path, eval_dir: Path | None) -> Path:
         "levels": levels,
         "lambdas": config["lambdas"],
         "hyper_layers": hyper_layers,
+        "synthesis_stages": synthesis_stages,
     }
     temporary = out_dir / "codec-export.safetensors"
     sha256 = save_weights(temporary, tensors, metadata)

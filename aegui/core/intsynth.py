@@ -1,0 +1,257 @@
+# SPDX-License-Identifier: MIT
+"""Bit-reproducible synthesis transform: latents to pixels with exact sums.
+
+A float32 network gives slightly different results for different thread counts,
+CPUs or GPUs, because its sums are rounded in a different order, and a pixel near
+a rounding boundary then flips by one level. Here every sum is exact instead:
+weights and activations are integers in float64, each 5x5 stride-2 transposed
+convolution runs as an equivalent 3x3 convolution to four times the channels
+followed by a pixel shuffle, and each convolution is an im2col matrix product
+whose partial sums stay below 2**53. The remaining steps are element-wise
+(scaling by powers of two, square root, multiplication, rounding), which IEEE 754
+rounds correctly and identically on every conforming machine. Inverse GDN keeps
+its float form on integer-valued inputs: ``v * sqrt(beta + gamma @ v**2)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from aegui.core.models.layers import GDN
+
+WEIGHT_BITS = 14  # |integer weight| <= 2**14
+CONV_INPUT_BITS = 18  # |conv input| <= 2**18
+GDN_INPUT_BITS = 15  # |GDN input| <= 2**15, so gamma * v**2 sums stay exact
+GAMMA_BITS = 13
+CHUNK_ELEMENTS = 1 << 24
+
+
+@dataclass(frozen=True)
+class SynthesisStage:
+    """One upsampling step: exact sub-pixel convolution, then optional inverse GDN.
+
+    The convolution input is in units of ``2**-in_fraction``; its output is
+    rescaled to ``2**-gdn_fraction`` before inverse GDN, whose output is
+    rounded to ``2**-out_fraction`` for the next stage.
+    """
+
+    weight: np.ndarray  # int64 (4 * out, in, 3, 3)
+    bias: np.ndarray  # int64 (4 * out,), units 2**-(in_fraction + weight_fraction)
+    in_fraction: int
+    weight_fraction: int
+    gdn_fraction: int
+    gamma: np.ndarray | None  # int64 (out, out), units 2**-gamma_fraction
+    beta: np.ndarray | None  # float64 (out,)
+    gamma_fraction: int
+    out_fraction: int
+
+
+def transposed_to_subpixel(deconv: nn.ConvTranspose2d) -> tuple[np.ndarray, np.ndarray]:
+    """Rewrite a 5x5 stride-2 transposed convolution (padding 2, output padding 1).
+
+    Returns float64 weights (4 * out, in, 3, 3) and bias (4 * out,) of a 3x3
+    convolution with padding 1 whose output, pixel-shuffled by 2, is the same.
+    An output row 2m takes kernel taps 4, 2, 0 from input rows m-1, m, m+1; an
+    output row 2m+1 takes taps 3, 1 from rows m, m+1 (likewise for columns).
+    """
+    if deconv.kernel_size != (5, 5) or deconv.stride != (2, 2) or deconv.padding != (2, 2):
+        raise ValueError("Only 5x5 stride-2 transposed convolutions with padding 2 convert")
+    weight = deconv.weight.detach().double().numpy()  # (in, out, 5, 5)
+    in_channels, out_channels = weight.shape[:2]
+    taps = {0: (4, 2, 0), 1: (None, 3, 1)}  # phase -> tap for offsets -1, 0, +1
+    result = np.zeros((out_channels, 2, 2, in_channels, 3, 3))
+    for row_phase in (0, 1):
+        for col_phase in (0, 1):
+            for dy, ty in enumerate(taps[row_phase]):
+                for dx, tx in enumerate(taps[col_phase]):
+                    if ty is not None and tx is not None:
+                        result[:, row_phase, col_phase, :, dy, dx] = weight[:, :, ty, tx].T
+    bias = np.repeat(deconv.bias.detach().double().numpy(), 4)
+    return result.reshape(out_channels * 4, in_channels, 3, 3), bias
+
+
+class ExactSynthesis:
+    """Integer version of ``g_s``: four transposed convolutions with inverse GDN between."""
+
+    def __init__(self, stages: list[SynthesisStage]) -> None:
+        self.stages = stages
+
+    @classmethod
+    def from_float(cls, g_s: nn.Sequential, calibration: list[torch.Tensor]) -> ExactSynthesis:
+        """Convert a trained ``g_s``; ``calibration`` latents set the activation ranges."""
+        modules = list(g_s)
+        deconvs = [m for m in modules if isinstance(m, nn.ConvTranspose2d)]
+        gdns = [m for m in modules if isinstance(m, GDN)]
+        if len(deconvs) != len(gdns) + 1 or len(modules) != len(deconvs) + len(gdns):
+            raise TypeError("g_s must alternate transposed convolutions and inverse GDN")
+        conv_inputs, gdn_inputs = _activation_ranges(modules, calibration)
+
+        stages = []
+        for index, deconv in enumerate(deconvs):
+            weight, bias = transposed_to_subpixel(deconv)
+            in_fraction = _fraction(conv_inputs[index], CONV_INPUT_BITS)
+            weight_fraction = _fraction(float(np.abs(weight).max()), WEIGHT_BITS)
+            gamma = beta = None
+            gamma_fraction = gdn_fraction = 0
+            if index < len(gdns):
+                gdn = gdns[index]
+                gdn_fraction = _fraction(gdn_inputs[index], GDN_INPUT_BITS)
+                gamma_float = (gdn.gamma_root.detach().double().clamp(min=0.0) ** 2).numpy()
+                gamma_fraction = _fraction(float(gamma_float.max()), GAMMA_BITS)
+                gamma = np.round(gamma_float * 2.0**gamma_fraction).astype(np.int64)
+                beta_root = gdn.beta_root.detach().double().clamp(min=GDN.beta_min**0.5)
+                beta = (beta_root**2).numpy()
+            last = index + 1 == len(deconvs)
+            out_fraction = 0 if last else _fraction(conv_inputs[index + 1], CONV_INPUT_BITS)
+            stages.append(
+                SynthesisStage(
+                    weight=np.round(weight * 2.0**weight_fraction).astype(np.int64),
+                    bias=np.round(bias * 2.0 ** (in_fraction + weight_fraction)).astype(np.int64),
+                    in_fraction=in_fraction,
+                    weight_fraction=weight_fraction,
+                    gdn_fraction=gdn_fraction,
+                    gamma=gamma,
+                    beta=beta,
+                    gamma_fraction=gamma_fraction,
+                    out_fraction=out_fraction,
+                )
+            )
+        return cls(stages)
+
+    def __call__(self, y_hat: torch.Tensor) -> torch.Tensor:
+        """Return uint8 pixels (1, 3, 16h, 16w) for float latents (1, M, h, w)."""
+        first = self.stages[0]
+        x = torch.round(y_hat[0].double() * 2.0**first.in_fraction)
+        x = x.clamp(-(2.0**CONV_INPUT_BITS), 2.0**CONV_INPUT_BITS)
+        for stage in self.stages:
+            x = _exact_conv3x3(x, stage.weight, stage.bias)
+            x = F.pixel_shuffle(x.unsqueeze(0), 2).squeeze(0)
+            scale = 2.0 ** -(stage.in_fraction + stage.weight_fraction)
+            if stage.gamma is None:
+                pixels = (x * scale).clamp(0.0, 1.0).mul(255.0).round()
+                return pixels.to(torch.uint8).unsqueeze(0)
+            x = _inverse_gdn(x * scale, stage)
+        raise AssertionError("unreachable: the last stage has no GDN")
+
+
+def _inverse_gdn(v: torch.Tensor, stage: SynthesisStage) -> torch.Tensor:
+    """Apply inverse GDN to real ``v`` and round the result for the next stage."""
+    assert stage.gamma is not None and stage.beta is not None
+    limit = 2.0**GDN_INPUT_BITS
+    v_int = torch.round(v * 2.0**stage.gdn_fraction).clamp(-limit, limit)
+    channels, height, width = v_int.shape
+    gamma = torch.from_numpy(stage.gamma.astype(np.float64))
+    sums = (gamma @ (v_int * v_int).reshape(channels, -1)).reshape(channels, height, width)
+    norm = sums * 2.0 ** -(2 * stage.gdn_fraction + stage.gamma_fraction)
+    beta = torch.from_numpy(stage.beta)[:, None, None]
+    y = (v_int * 2.0**-stage.gdn_fraction) * torch.sqrt(norm + beta)
+    limit = 2.0**CONV_INPUT_BITS
+    return torch.round(y * 2.0**stage.out_fraction).clamp(-limit, limit)
+
+
+def _exact_conv3x3(x: torch.Tensor, weight_int: np.ndarray, bias_int: np.ndarray) -> torch.Tensor:
+    """Convolve integer-valued float64 ``x`` (C, H, W) with zero padding, exactly."""
+    channels, height, width = x.shape
+    weight = torch.from_numpy(weight_int.astype(np.float64)).reshape(len(bias_int), -1)
+    bias = torch.from_numpy(bias_int.astype(np.float64))[:, None]
+    padded = F.pad(x, (1, 1, 1, 1))
+    rows_per_chunk = max(1, CHUNK_ELEMENTS // (channels * 9 * width))
+    pieces = []
+    for top in range(0, height, rows_per_chunk):
+        bottom = min(height, top + rows_per_chunk)
+        columns = F.unfold(padded[:, top : bottom + 2].unsqueeze(0), kernel_size=3).squeeze(0)
+        pieces.append((weight @ columns + bias).reshape(-1, bottom - top, width))
+    return torch.cat(pieces, dim=1)
+
+
+def _fraction(magnitude: float, bits: int) -> int:
+    """Return the fraction bits that fit ``2 * magnitude`` into ``bits`` bits."""
+    return int(math.floor(bits - math.log2(max(2.0 * magnitude, 1e-12))))
+
+
+def _activation_ranges(
+    modules: list[nn.Module], calibration: list[torch.Tensor]
+) -> tuple[list[float], list[float]]:
+    """Return the largest |input| of each transposed convolution and each GDN."""
+    conv_inputs: list[float] = []
+    gdn_inputs: list[float] = []
+
+    def recorder(target: list[float], index: int) -> Callable[..., None]:
+        def hook(module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> None:
+            while len(target) <= index:
+                target.append(0.0)
+            target[index] = max(target[index], float(inputs[0].abs().max()))
+
+        return hook
+
+    handles = []
+    conv_index = gdn_index = 0
+    for module in modules:
+        if isinstance(module, nn.ConvTranspose2d):
+            handles.append(module.register_forward_pre_hook(recorder(conv_inputs, conv_index)))
+            conv_index += 1
+        elif isinstance(module, GDN):
+            handles.append(module.register_forward_pre_hook(recorder(gdn_inputs, gdn_index)))
+            gdn_index += 1
+    try:
+        with torch.no_grad():
+            for latents in calibration:
+                nn.Sequential(*modules)(latents)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return conv_inputs, gdn_inputs
+
+
+def stages_to_tensors(synthesis: ExactSynthesis) -> dict[str, np.ndarray]:
+    """Return the tensors that store ``synthesis`` in a weights file."""
+    tensors: dict[str, np.ndarray] = {}
+    for index, stage in enumerate(synthesis.stages):
+        prefix = f"synthesis.{index}"
+        tensors[f"{prefix}.weight"] = stage.weight
+        tensors[f"{prefix}.bias"] = stage.bias
+        tensors[f"{prefix}.config"] = np.array(
+            [
+                stage.in_fraction,
+                stage.weight_fraction,
+                stage.gdn_fraction,
+                stage.gamma_fraction,
+                stage.out_fraction,
+                stage.gamma is not None,
+            ],
+            dtype=np.int64,
+        )
+        if stage.gamma is not None and stage.beta is not None:
+            tensors[f"{prefix}.gamma"] = stage.gamma
+            tensors[f"{prefix}.beta"] = stage.beta
+    return tensors
+
+
+def stages_from_tensors(tensors: dict[str, np.ndarray], count: int) -> ExactSynthesis:
+    """Rebuild the synthesis stored by ``stages_to_tensors``."""
+    stages = []
+    for index in range(count):
+        prefix = f"synthesis.{index}"
+        config = tensors[f"{prefix}.config"].tolist()
+        has_gdn = bool(config[5])
+        stages.append(
+            SynthesisStage(
+                weight=tensors[f"{prefix}.weight"].astype(np.int64),
+                bias=tensors[f"{prefix}.bias"].astype(np.int64),
+                in_fraction=config[0],
+                weight_fraction=config[1],
+                gdn_fraction=config[2],
+                gamma=tensors[f"{prefix}.gamma"].astype(np.int64) if has_gdn else None,
+                beta=tensors[f"{prefix}.beta"].astype(np.float64) if has_gdn else None,
+                gamma_fraction=config[3],
+                out_fraction=config[4],
+            )
+        )
+    return ExactSynthesis(stages)
