@@ -198,3 +198,20 @@ def test_exact_synthesis_tracks_float(tiny_codec):
         y_hat = torch.from_numpy(np.rint(y_s[0].double().numpy() - mean) + mean).float()[None]
         reference = tiny_codec.model.g_s(y_hat * inv_gain).clamp(0, 1)[0].permute(1, 2, 0).numpy() * 255
     assert np.abs(exact - reference).mean() < 1.0
+
+
+def test_exact_conv_equals_integer_reference():
+    from aegui.core.intsynth import _exact_conv3x3
+
+    rng = np.random.default_rng(7)
+    x = rng.integers(-(1 << 18), 1 << 18, size=(20, 9, 11))
+    weight = rng.integers(-(1 << 14), 1 << 14, size=(8, 20, 3, 3))
+    bias = rng.integers(-(1 << 30), 1 << 30, size=8)
+    padded = np.pad(x, ((0, 0), (1, 1), (1, 1)))
+    expected = np.zeros((8, 9, 11), dtype=np.int64) + bias[:, None, None]
+    for dy in range(3):
+        for dx in range(3):
+            window = padded[:, dy : dy + 9, dx : dx + 11]
+            expected += np.einsum("oc,chw->ohw", weight[:, :, dy, dx], window)
+    result = _exact_conv3x3(torch.from_numpy(x.astype(np.float64)), weight, bias)
+    assert np.array_equal(result.numpy().astype(np.int64), expected)

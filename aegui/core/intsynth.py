@@ -157,17 +157,21 @@ def _inverse_gdn(v: torch.Tensor, stage: SynthesisStage) -> torch.Tensor:
 
 
 def _exact_conv3x3(x: torch.Tensor, weight_int: np.ndarray, bias_int: np.ndarray) -> torch.Tensor:
-    """Convolve integer-valued float64 ``x`` (C, H, W) with zero padding, exactly."""
+    """Convolve integer-valued float64 ``x`` (C, H, W) with zero padding, exactly.
+
+    PyTorch's CPU convolution in float64 is an im2col matrix product (oneDNN has
+    no float64 kernels), so on integer operands it is exact. Rows are processed
+    in chunks to bound the im2col buffer.
+    """
     channels, height, width = x.shape
-    weight = torch.from_numpy(weight_int.astype(np.float64)).reshape(len(bias_int), -1)
-    bias = torch.from_numpy(bias_int.astype(np.float64))[:, None]
-    padded = F.pad(x, (1, 1, 1, 1))
+    weight = torch.from_numpy(weight_int.astype(np.float64))
+    bias = torch.from_numpy(bias_int.astype(np.float64))
+    padded = F.pad(x, (1, 1, 1, 1)).unsqueeze(0)
     rows_per_chunk = max(1, CHUNK_ELEMENTS // (channels * 9 * width))
     pieces = []
     for top in range(0, height, rows_per_chunk):
         bottom = min(height, top + rows_per_chunk)
-        columns = F.unfold(padded[:, top : bottom + 2].unsqueeze(0), kernel_size=3).squeeze(0)
-        pieces.append((weight @ columns + bias).reshape(-1, bottom - top, width))
+        pieces.append(F.conv2d(padded[:, :, top : bottom + 2], weight, bias)[0])
     return torch.cat(pieces, dim=1)
 
 
