@@ -151,9 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    if not argv or not argv[0].startswith("-") and argv[0] not in _commands(parser):
+    # Decide on the window before building the parser: the training options
+    # import torch, which would delay the window by a second or more.
+    if not argv or not argv[0].startswith("-") and argv[0] not in HANDLERS:
         return _open_window(argv)
+    parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
@@ -167,13 +169,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _open_window([])
     handler = HANDLERS[args.command]
     return handler(args, parser)
-
-
-def _commands(parser: argparse.ArgumentParser) -> set[str]:
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return set(action.choices)
-    return set()
 
 
 def _open_window(paths: list[str]) -> int:
