@@ -297,7 +297,10 @@ class JobQueue(QObject):
         job = self.job(job_id)
         if job is not None:
             job.error = reason
-            logger.warning("Failed: %s: %s", job.source.name, reason)
+            if str(job.source) in reason:
+                logger.warning("Failed: %s", reason)
+            else:
+                logger.warning("Failed: %s: %s", job.source.name, reason)
         self._finish(job_id, JobStatus.FAILED)
 
     def _on_cancelled(self, job_id: int) -> None:

@@ -89,7 +89,18 @@ def status_text(job: Job) -> str:
         if job.cancel_event.is_set():
             return "Cancelling…"
         return f"Running {job.progress:.0%}"
+    if job.status is JobStatus.FAILED and job.error:
+        return f"Failed: {short_reason(job)}"
     return job.status.value
+
+
+def short_reason(job: Job) -> str:
+    """Return a job's error without the leading source path that the core adds."""
+    reason = job.error or ""
+    for prefix in (f"{job.source}: ", f"{job.source.name}: "):
+        if reason.startswith(prefix):
+            return reason[len(prefix) :]
+    return reason
 
 
 class JobTableModel(QAbstractTableModel):
