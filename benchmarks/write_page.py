@@ -32,12 +32,18 @@ def codec_section(folder: Path) -> list[str]:
     if not any(curves.values()):
         return []
     meta = next(curve for curve in curves.values() if curve)["meta"]
+    machine = meta.get("machine", "?")
+    if isinstance(machine, dict):
+        machine = f"{machine.get('cpu', '?')}, {machine.get('cores', '?')} cores"
+    images = meta.get("images", "?")
+    count = len(images) if isinstance(images, list) else images
+    dataset = Path(str(meta.get("dataset", "kodak24"))).name
     lines = [
         "## Compression: rate-distortion on Kodak",
         "",
-        f"Measured {meta.get('date', '?')} on {meta.get('machine', '?')} with "
+        f"Measured {str(meta.get('date', '?'))[:10]} on {machine} with "
         f"`{meta.get('command', 'python benchmarks/codec_rd.py')}`, "
-        f"{meta.get('images', '?')} images of {meta.get('dataset', 'kodak24')}. "
+        f"{count} images of {dataset}. "
         "bpp counts every byte of the file (headers included); PSNR is RGB PSNR; "
         "times are per image, in memory, means over the images.",
         "",
@@ -115,6 +121,7 @@ def gui_section(folder: Path) -> list[str]:
         return []
     batch, startup, machine = data["batch"], data["startup"], data["machine"]
     stall = batch["stall_ms"]
+    failed = batch["failed"] if isinstance(batch["failed"], int) else len(batch["failed"])
     return [
         "## Window: responsiveness during a batch",
         "",
@@ -125,7 +132,7 @@ def gui_section(folder: Path) -> list[str]:
         "",
         "| measure | value |",
         "| --- | --- |",
-        f"| photos | {batch['done']} of {batch['n']} done, {batch['failed']} failed |",
+        f"| photos | {batch['done']} of {batch['n']} done, {failed} failed |",
         f"| batch time | {batch['total_seconds']:.1f} s ({batch['seconds_per_photo']:.2f} s per photo) |",
         f"| longest event-loop stall during the batch | {stall['max']:.1f} ms (goal: at most 100 ms) |",
         f"| p99 / mean tick gap | {stall.get('p99', float('nan')):.1f} / {stall['mean']:.1f} ms |",
