@@ -251,6 +251,7 @@ def run_batch(
         planned[key] = source
         jobs.append((source, destination))
 
+    unstarted = len(failures)
     bar = ProgressLine(len(jobs))
     if jobs:
         print(header)
@@ -272,7 +273,7 @@ def run_batch(
         print(describe(result))
     bar.close()
     if failures:
-        print(f"\n{len(failures)} of {len(jobs) + len(failures)} inputs failed:", file=sys.stderr)
+        print(f"\n{len(failures)} of {len(jobs) + unstarted} inputs failed:", file=sys.stderr)
         for failure in failures:
             print(f"  {failure}", file=sys.stderr)
         return EXIT_FAILED

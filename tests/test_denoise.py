@@ -484,7 +484,7 @@ def test_cli_broken_inputs_fail_batch(
     assert "text.png: not an image file" in err
     assert "cut.jpg: corrupted or truncated image" in err
     assert "gone.png: file not found" in err
-    assert "3 input(s) failed" in err
+    assert "3 of 7 inputs failed" in err
 
 
 def test_cli_overwrite_needs_force(
