@@ -79,6 +79,7 @@ def test_tiled_coding_matches_whole_image(tiny_codec, monkeypatch):
     whole_latents = tiny_codec.encode(image, 4)
     whole = tiny_codec.decode(whole_latents)
     monkeypatch.setattr(codec_module, "TILE_PIXELS", 64)
+    monkeypatch.setattr(codec_module, "SYNTHESIS_TILE_PIXELS", 64)
     tiled_latents = tiny_codec.encode(image, 4)
     tiled = tiny_codec.decode(whole_latents)
     assert tiled_latents == whole_latents

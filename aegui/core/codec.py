@@ -36,10 +36,14 @@ from aegui.core.tiling import run_tiled
 
 logger = logging.getLogger(__name__)
 
-# Tiles for g_a and g_s: 1024 pixels (64 latents) square, with a 64-pixel halo,
-# which is more than the 61-pixel receptive field of g_a and the 4-latent reach
-# of g_s. A tile of this size keeps the encoder and decoder under ~0.5 GB.
+# Tiles for g_a: 1024 pixels square, with a 64-pixel halo, which is more than the
+# 61-pixel receptive field of g_a. The exact synthesis works in float64, so an
+# image larger than one 1024-pixel tile is decoded in 512-pixel tiles (32
+# latents): that bounds its memory and lets a cancel take effect within about
+# two seconds. Its halo of 4 latents covers the reach of g_s. Exact sums make the
+# decoded pixels independent of the tiling.
 TILE_PIXELS = 1024
+SYNTHESIS_TILE_PIXELS = 512
 HALO_PIXELS = 64
 
 Progress = Callable[[float], None]
@@ -234,11 +238,13 @@ class ImageCodec:
     ) -> np.ndarray:
         """Run the exact ``g_s`` on scaled latents and return the cropped uint8 image."""
         _, inv_gain = self.model.gains(torch.tensor([quality - 1]))
+        fits_one_tile = max(y_hat_s.shape[2:]) * 16 <= TILE_PIXELS
+        tile = TILE_PIXELS if fits_one_tile else SYNTHESIS_TILE_PIXELS
         pixels = run_tiled(
             self.synthesis,
             y_hat_s * inv_gain,
             scale=Fraction(16),
-            tile=TILE_PIXELS // 16,
+            tile=tile // 16,
             halo=HALO_PIXELS // 16,
             cancelled=cancelled,
             progress=progress,
