@@ -216,3 +216,16 @@ def test_exact_conv_equals_integer_reference():
             expected += np.einsum("oc,chw->ohw", weight[:, :, dy, dx], window)
     result = _exact_conv3x3(torch.from_numpy(x.astype(np.float64)), weight, bias)
     assert np.array_equal(result.numpy().astype(np.int64), expected)
+
+
+def test_synthesis_honours_cancel_between_stages(tiny_codec):
+    latents = torch.zeros(1, tiny_codec.model.M, 2, 2)
+    polls = []
+
+    def cancelled() -> bool:
+        polls.append(1)
+        return len(polls) == 2  # stop before the second of four stages
+
+    with pytest.raises(InterruptedError):
+        tiny_codec.synthesis(latents, cancelled)
+    assert len(polls) == 2

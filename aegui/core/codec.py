@@ -241,7 +241,7 @@ class ImageCodec:
         fits_one_tile = max(y_hat_s.shape[2:]) * 16 <= TILE_PIXELS
         tile = TILE_PIXELS if fits_one_tile else SYNTHESIS_TILE_PIXELS
         pixels = run_tiled(
-            self.synthesis,
+            lambda latents: self.synthesis(latents, cancelled),
             y_hat_s * inv_gain,
             scale=Fraction(16),
             tile=tile // 16,

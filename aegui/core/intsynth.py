@@ -128,12 +128,20 @@ class ExactSynthesis:
             )
         return cls(stages)
 
-    def __call__(self, y_hat: torch.Tensor) -> torch.Tensor:
-        """Return uint8 pixels (1, 3, 16h, 16w) for float latents (1, M, h, w)."""
+    def __call__(
+        self, y_hat: torch.Tensor, cancelled: Callable[[], bool] | None = None
+    ) -> torch.Tensor:
+        """Return uint8 pixels (1, 3, 16h, 16w) for float latents (1, M, h, w).
+
+        ``cancelled`` is polled before each stage; when it returns true,
+        InterruptedError is raised.
+        """
         first = self.stages[0]
         x = torch.round(y_hat[0].double() * 2.0**first.in_fraction)
         x = x.clamp(-(2.0**CONV_INPUT_BITS), 2.0**CONV_INPUT_BITS)
         for stage in self.stages:
+            if cancelled is not None and cancelled():
+                raise InterruptedError("Cancelled during synthesis")
             x = _exact_conv3x3(x, stage.weight, stage.bias)
             x = F.pixel_shuffle(x.unsqueeze(0), 2).squeeze(0)
             scale = 2.0 ** -(stage.in_fraction + stage.weight_fraction)
