@@ -112,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_stylize_parser(commands)
 
-    info = commands.add_parser("info", help="show what a .aez file holds")
+    info = commands.add_parser("info", help="print the header and stream sizes of .aez files")
     info.add_argument("inputs", nargs="+", type=Path, metavar="FILE")
 
     demo = commands.add_parser("demo", help="compress the bundled sample photos and print a table")
@@ -230,7 +230,7 @@ def run_batch(
     """Run ``job`` on every input, print a row per result, list failures at the end.
 
     Two inputs that would write the same output are caught before anything runs:
-    the second one fails and names the first, whatever ``--force`` says.
+    the second one fails and names the first, even with ``--force``.
     """
     from aegui.core.tasks import collect_inputs, describe_error, output_path
 

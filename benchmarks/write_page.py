@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Render docs/benchmarks.md from the JSON files in benchmarks/results/.
 
-Each section is written only when its results exist, and says which command
-produced them, on which machine and when. Run after the benchmarks:
+Each section is written only when its results exist, and names the command,
+machine and date that produced them. Run after the benchmarks:
 
     python benchmarks/write_page.py
 """

@@ -63,7 +63,7 @@ class Mode(IntEnum):
 
 
 class StreamKind(IntEnum):
-    """What a stream holds."""
+    """Kind of content in a stream."""
 
     Z = 1  # range-coded hyper-latent
     Y = 2  # range-coded latent

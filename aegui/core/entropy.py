@@ -167,7 +167,7 @@ def gaussian_tables(scales: np.ndarray, tail: float = 1e-9) -> TableSet:
     """Build zero-mean quantized Gaussian tables, one per scale.
 
     Each table covers ``[-R, R]`` with ``R`` the smallest bound whose two-sided
-    tail mass is below ``tail``; the tail mass is folded into the end bins, so
+    tail mass is below ``tail``. The tail mass is folded into the end bins, so
     clamping a symbol to ``[-R, R]`` costs exactly the table's probability.
     """
     tables, minima = [], []

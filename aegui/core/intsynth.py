@@ -3,11 +3,11 @@
 
 A float32 network gives slightly different results for different thread counts,
 CPUs or GPUs, because its sums are rounded in a different order, and a pixel near
-a rounding boundary then flips by one level. Here every sum is exact instead:
-weights and activations are integers in float64, each 5x5 stride-2 transposed
-convolution runs as an equivalent 3x3 convolution to four times the channels
-followed by a pixel shuffle, and each convolution is an im2col matrix product
-whose partial sums stay below 2**53. The remaining steps are element-wise
+a rounding boundary then flips by one level. Here every sum is exact instead,
+because weights and activations are integers in float64 and every partial sum
+stays below 2**53. Each 5x5 stride-2 transposed convolution runs as an
+equivalent 3x3 convolution to four times the channels, followed by a pixel
+shuffle. The remaining steps are element-wise
 (scaling by powers of two, square root, multiplication, rounding), which IEEE 754
 rounds correctly and identically on every conforming machine. Inverse GDN keeps
 its float form on integer-valued inputs: ``v * sqrt(beta + gamma @ v**2)``.

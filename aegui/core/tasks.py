@@ -28,7 +28,7 @@ Cancelled = Callable[[], bool]
 
 @dataclass
 class JobResult:
-    """What a finished job produced, for tables and logs."""
+    """Outcome of a finished job, for tables and logs."""
 
     source: Path
     output: Path
