@@ -66,7 +66,13 @@ def test_decode_in_another_process_is_identical(tiny_codec, tiny_pretrained, tmp
     )
     env = {"AEGUI_PRETRAINED": str(tiny_pretrained), "PATH": "/usr/bin:/bin"}
     subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path / "image.aez"), str(tmp_path / "out.npy")],
+        [
+            sys.executable,
+            "-c",
+            script,
+            str(tmp_path / "image.aez"),
+            str(tmp_path / "out.npy"),
+        ],
         check=True,
         env=env,
         timeout=120,
@@ -148,7 +154,9 @@ def test_entropy_coding_round_trip():
     )
     rng = np.random.default_rng(2)
     index = rng.integers(0, 2, size=(3, 5, 6))
-    symbols = np.where(index == 0, rng.integers(0, 3, index.shape), rng.integers(-4, 5, index.shape))
+    symbols = np.where(
+        index == 0, rng.integers(0, 3, index.shape), rng.integers(-4, 5, index.shape)
+    )
     data = encode_symbols(symbols, index, tables)
     assert np.array_equal(decode_symbols(data, index, tables), symbols)
 
@@ -180,7 +188,9 @@ def test_subpixel_rewrite_matches_transposed_conv():
     deconv = conv_up(6, 5).double()
     x = torch.randn(1, 6, 7, 9, dtype=torch.float64)
     weight, bias = transposed_to_subpixel(deconv)
-    rewritten = F.pixel_shuffle(F.conv2d(x, torch.from_numpy(weight), torch.from_numpy(bias), padding=1), 2)
+    rewritten = F.pixel_shuffle(
+        F.conv2d(x, torch.from_numpy(weight), torch.from_numpy(bias), padding=1), 2
+    )
     with torch.no_grad():
         reference = deconv(x)
     assert torch.allclose(rewritten, reference, atol=1e-12)
@@ -195,27 +205,65 @@ def test_exact_synthesis_tracks_float(tiny_codec):
     x = torch.from_numpy(image.copy()).permute(2, 0, 1)[None].float() / 255
     with torch.no_grad():
         y_s = tiny_codec.model.g_a(x) * gain
-        mean, _ = tiny_codec._hyper_decode(np.rint(tiny_codec.model.h_a(y_s)[0].double().numpy()).astype(np.int64))
-        y_hat = torch.from_numpy(np.rint(y_s[0].double().numpy() - mean) + mean).float()[None]
-        reference = tiny_codec.model.g_s(y_hat * inv_gain).clamp(0, 1)[0].permute(1, 2, 0).numpy() * 255
+        mean, _ = tiny_codec._hyper_decode(
+            np.rint(tiny_codec.model.h_a(y_s)[0].double().numpy()).astype(np.int64)
+        )
+        y_hat = torch.from_numpy(
+            np.rint(y_s[0].double().numpy() - mean) + mean
+        ).float()[None]
+        reference = (
+            tiny_codec.model.g_s(y_hat * inv_gain)
+            .clamp(0, 1)[0]
+            .permute(1, 2, 0)
+            .numpy()
+            * 255
+        )
     assert np.abs(exact - reference).mean() < 1.0
 
 
-def test_exact_conv_equals_integer_reference():
-    from aegui.core.intsynth import _exact_conv3x3
+def test_exact_upsample_equals_integer_transposed_convolution():
+    from aegui.core.intsynth import (
+        _exact_upsample,
+        subpixel_to_matrix,
+        transposed_to_subpixel,
+    )
 
     rng = np.random.default_rng(7)
     x = rng.integers(-(1 << 18), 1 << 18, size=(20, 9, 11))
-    weight = rng.integers(-(1 << 14), 1 << 14, size=(8, 20, 3, 3))
+    kernel = rng.integers(-(1 << 14), 1 << 14, size=(20, 8, 5, 5))  # (in, out, 5, 5)
     bias = rng.integers(-(1 << 30), 1 << 30, size=8)
-    padded = np.pad(x, ((0, 0), (1, 1), (1, 1)))
-    expected = np.zeros((8, 9, 11), dtype=np.int64) + bias[:, None, None]
-    for dy in range(3):
-        for dx in range(3):
-            window = padded[:, dy : dy + 9, dx : dx + 11]
-            expected += np.einsum("oc,chw->ohw", weight[:, :, dy, dx], window)
-    result = _exact_conv3x3(torch.from_numpy(x.astype(np.float64)), weight, bias)
-    assert np.array_equal(result.numpy().astype(np.int64), expected)
+    # Integer transposed convolution: stride 2, padding 2, output padding 1.
+    full = np.zeros((8, 2 * 9 + 3, 2 * 11 + 3), dtype=np.int64)
+    for ky in range(5):
+        for kx in range(5):
+            full[:, ky : ky + 18 : 2, kx : kx + 22 : 2] += np.einsum(
+                "co,chw->ohw", kernel[:, :, ky, kx], x
+            )
+    expected = full[:, 2:20, 2:24] + bias[:, None, None]
+
+    deconv = torch.nn.ConvTranspose2d(
+        20, 8, 5, stride=2, padding=2, output_padding=1
+    ).double()
+    with torch.no_grad():
+        deconv.weight.copy_(torch.from_numpy(kernel.astype(np.float64)))
+        deconv.bias.copy_(torch.from_numpy(bias.astype(np.float64)))
+    subpixel, subpixel_bias = transposed_to_subpixel(deconv)
+    matrix = subpixel_to_matrix(np.rint(subpixel).astype(np.int64))
+    # Small bands force the overlap-add across band edges.
+    from aegui.core import intsynth
+
+    saved = intsynth.CHUNK_ELEMENTS
+    for chunk in (saved, 8 * 25 * 11 * 2):
+        intsynth.CHUNK_ELEMENTS = chunk
+        try:
+            result = _exact_upsample(
+                torch.from_numpy(x.astype(np.float64)),
+                matrix,
+                np.rint(subpixel_bias[::4]).astype(np.int64),
+            )
+        finally:
+            intsynth.CHUNK_ELEMENTS = saved
+        assert np.array_equal(result.numpy().astype(np.int64), expected)
 
 
 def test_synthesis_honours_cancel_between_stages(tiny_codec):

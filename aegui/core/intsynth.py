@@ -5,15 +5,16 @@ A float32 network gives slightly different results for different thread counts,
 CPUs or GPUs, because its sums are rounded in a different order, and a pixel near
 a rounding boundary then flips by one level. Here every sum is exact instead,
 because weights and activations are integers in float64 and every partial sum
-stays below 2**53. Each 5x5 stride-2 transposed convolution runs as an
-equivalent 3x3 convolution to four times the channels, followed by a pixel
-shuffle. The remaining steps are element-wise
+stays below 2**53. Each 5x5 stride-2 transposed convolution runs as one
+matrix product per band of rows followed by an overlap-add of the 25 taps.
+Weights files store it in sub-pixel form (a 3x3 convolution to four times the
+channels), which converts back without loss. The remaining steps are element-wise
 (scaling by powers of two, square root, multiplication, rounding), which IEEE 754
 rounds correctly and identically on every conforming machine. Inverse GDN keeps
 its float form on integer-valued inputs: ``v * sqrt(beta + gamma @ v**2)``.
 
-Decoding this way is slower than with the float32 network: a 768x512 photo takes
-1.1 s on two cores (measured by ``benchmarks/codec_speed_memory.py``).
+Decoding this way is slower than with the float32 network; see
+``benchmarks/codec_speed_memory.py`` and ``docs/benchmarks.md`` for the timings.
 """
 
 from __future__ import annotations
@@ -64,8 +65,14 @@ def transposed_to_subpixel(deconv: nn.ConvTranspose2d) -> tuple[np.ndarray, np.n
     An output row 2m takes kernel taps 4, 2, 0 from input rows m-1, m, m+1; an
     output row 2m+1 takes taps 3, 1 from rows m, m+1 (likewise for columns).
     """
-    if deconv.kernel_size != (5, 5) or deconv.stride != (2, 2) or deconv.padding != (2, 2):
-        raise ValueError("Only 5x5 stride-2 transposed convolutions with padding 2 convert")
+    if (
+        deconv.kernel_size != (5, 5)
+        or deconv.stride != (2, 2)
+        or deconv.padding != (2, 2)
+    ):
+        raise ValueError(
+            "Only 5x5 stride-2 transposed convolutions with padding 2 convert"
+        )
     weight = deconv.weight.detach().double().numpy()  # (in, out, 5, 5)
     in_channels, out_channels = weight.shape[:2]
     taps = {0: (4, 2, 0), 1: (None, 3, 1)}  # phase -> tap for offsets -1, 0, +1
@@ -75,7 +82,9 @@ def transposed_to_subpixel(deconv: nn.ConvTranspose2d) -> tuple[np.ndarray, np.n
             for dy, ty in enumerate(taps[row_phase]):
                 for dx, tx in enumerate(taps[col_phase]):
                     if ty is not None and tx is not None:
-                        result[:, row_phase, col_phase, :, dy, dx] = weight[:, :, ty, tx].T
+                        result[:, row_phase, col_phase, :, dy, dx] = weight[
+                            :, :, ty, tx
+                        ].T
     bias = np.repeat(deconv.bias.detach().double().numpy(), 4)
     return result.reshape(out_channels * 4, in_channels, 3, 3), bias
 
@@ -85,15 +94,20 @@ class ExactSynthesis:
 
     def __init__(self, stages: list[SynthesisStage]) -> None:
         self.stages = stages
+        self._matrices = [subpixel_to_matrix(stage.weight) for stage in stages]
 
     @classmethod
-    def from_float(cls, g_s: nn.Sequential, calibration: list[torch.Tensor]) -> ExactSynthesis:
+    def from_float(
+        cls, g_s: nn.Sequential, calibration: list[torch.Tensor]
+    ) -> ExactSynthesis:
         """Convert a trained ``g_s``; ``calibration`` latents set the activation ranges."""
         modules = list(g_s)
         deconvs = [m for m in modules if isinstance(m, nn.ConvTranspose2d)]
         gdns = [m for m in modules if isinstance(m, GDN)]
         if len(deconvs) != len(gdns) + 1 or len(modules) != len(deconvs) + len(gdns):
-            raise TypeError("g_s must alternate transposed convolutions and inverse GDN")
+            raise TypeError(
+                "g_s must alternate transposed convolutions and inverse GDN"
+            )
         conv_inputs, gdn_inputs = _activation_ranges(modules, calibration)
 
         stages = []
@@ -106,17 +120,23 @@ class ExactSynthesis:
             if index < len(gdns):
                 gdn = gdns[index]
                 gdn_fraction = _fraction(gdn_inputs[index], GDN_INPUT_BITS)
-                gamma_float = (gdn.gamma_root.detach().double().clamp(min=0.0) ** 2).numpy()
+                gamma_float = (
+                    gdn.gamma_root.detach().double().clamp(min=0.0) ** 2
+                ).numpy()
                 gamma_fraction = _fraction(float(gamma_float.max()), GAMMA_BITS)
                 gamma = np.round(gamma_float * 2.0**gamma_fraction).astype(np.int64)
                 beta_root = gdn.beta_root.detach().double().clamp(min=GDN.beta_min**0.5)
                 beta = (beta_root**2).numpy()
             last = index + 1 == len(deconvs)
-            out_fraction = 0 if last else _fraction(conv_inputs[index + 1], CONV_INPUT_BITS)
+            out_fraction = (
+                0 if last else _fraction(conv_inputs[index + 1], CONV_INPUT_BITS)
+            )
             stages.append(
                 SynthesisStage(
                     weight=np.round(weight * 2.0**weight_fraction).astype(np.int64),
-                    bias=np.round(bias * 2.0 ** (in_fraction + weight_fraction)).astype(np.int64),
+                    bias=np.round(bias * 2.0 ** (in_fraction + weight_fraction)).astype(
+                        np.int64
+                    ),
                     in_fraction=in_fraction,
                     weight_fraction=weight_fraction,
                     gdn_fraction=gdn_fraction,
@@ -139,52 +159,90 @@ class ExactSynthesis:
         first = self.stages[0]
         x = torch.round(y_hat[0].double() * 2.0**first.in_fraction)
         x = x.clamp(-(2.0**CONV_INPUT_BITS), 2.0**CONV_INPUT_BITS)
-        for stage in self.stages:
+        for stage, matrix in zip(self.stages, self._matrices, strict=True):
             if cancelled is not None and cancelled():
                 raise InterruptedError("Cancelled during synthesis")
-            x = _exact_conv3x3(x, stage.weight, stage.bias)
-            x = F.pixel_shuffle(x.unsqueeze(0), 2).squeeze(0)
+            x = _exact_upsample(x, matrix, stage.bias[::4])
             scale = 2.0 ** -(stage.in_fraction + stage.weight_fraction)
             if stage.gamma is None:
-                pixels = (x * scale).clamp(0.0, 1.0).mul(255.0).round()
+                pixels = x.mul_(scale).clamp_(0.0, 1.0).mul_(255.0).round_()
                 return pixels.to(torch.uint8).unsqueeze(0)
-            x = _inverse_gdn(x * scale, stage)
+            x = _inverse_gdn(x.mul_(scale), stage)
         raise AssertionError("unreachable: the last stage has no GDN")
 
 
+def subpixel_to_matrix(weight: np.ndarray) -> torch.Tensor:
+    """Return the (out * 25, in) float64 matrix of a 5x5 transposed convolution.
+
+    ``weight`` is a sub-pixel weight (4 * out, in, 3, 3) from
+    ``transposed_to_subpixel``; row ``o * 25 + 5 * ky + kx`` of the result holds
+    tap (ky, kx) of output channel ``o``. Every tap appears once among the four
+    phases, so this undoes the conversion without loss.
+    """
+    channels_4, in_channels = weight.shape[:2]
+    out_channels = channels_4 // 4
+    phases = weight.reshape(out_channels, 2, 2, in_channels, 3, 3)
+    taps = {0: (4, 2, 0), 1: (None, 3, 1)}
+    kernel = np.zeros((out_channels, 5, 5, in_channels), dtype=np.float64)
+    for row_phase in (0, 1):
+        for col_phase in (0, 1):
+            for dy, ty in enumerate(taps[row_phase]):
+                for dx, tx in enumerate(taps[col_phase]):
+                    if ty is not None and tx is not None:
+                        kernel[:, ty, tx, :] = phases[
+                            :, row_phase, col_phase, :, dy, dx
+                        ]
+    return torch.from_numpy(kernel.reshape(out_channels * 25, in_channels))
+
+
 def _inverse_gdn(v: torch.Tensor, stage: SynthesisStage) -> torch.Tensor:
-    """Apply inverse GDN to real ``v`` and round the result for the next stage."""
+    """Apply inverse GDN to real ``v`` and round the result for the next stage.
+
+    Works in place on ``v``. Every step is one IEEE operation on exact values,
+    so the in-place form rounds exactly as the plain expression would.
+    """
     assert stage.gamma is not None and stage.beta is not None
     limit = 2.0**GDN_INPUT_BITS
-    v_int = torch.round(v * 2.0**stage.gdn_fraction).clamp(-limit, limit)
+    v_int = v.mul_(2.0**stage.gdn_fraction).round_().clamp_(-limit, limit)
     channels, height, width = v_int.shape
     gamma = torch.from_numpy(stage.gamma.astype(np.float64))
-    sums = (gamma @ (v_int * v_int).reshape(channels, -1)).reshape(channels, height, width)
-    norm = sums * 2.0 ** -(2 * stage.gdn_fraction + stage.gamma_fraction)
-    beta = torch.from_numpy(stage.beta)[:, None, None]
-    y = (v_int * 2.0**-stage.gdn_fraction) * torch.sqrt(norm + beta)
+    norm = (gamma @ (v_int * v_int).reshape(channels, -1)).reshape(
+        channels, height, width
+    )
+    norm.mul_(2.0 ** -(2 * stage.gdn_fraction + stage.gamma_fraction))
+    norm.add_(torch.from_numpy(stage.beta)[:, None, None]).sqrt_()
+    y = v_int.mul_(2.0**-stage.gdn_fraction).mul_(norm)
     limit = 2.0**CONV_INPUT_BITS
-    return torch.round(y * 2.0**stage.out_fraction).clamp(-limit, limit)
+    return y.mul_(2.0**stage.out_fraction).round_().clamp_(-limit, limit)
 
 
-def _exact_conv3x3(x: torch.Tensor, weight_int: np.ndarray, bias_int: np.ndarray) -> torch.Tensor:
-    """Convolve integer-valued float64 ``x`` (C, H, W) with zero padding, exactly.
+def _exact_upsample(
+    x: torch.Tensor, matrix: torch.Tensor, bias_int: np.ndarray
+) -> torch.Tensor:
+    """Apply a 5x5 stride-2 transposed convolution to integer-valued float64 ``x``.
 
-    The result is exact when the convolution only multiplies and adds, because
-    every partial sum is an integer below 2**53. NOTE: a Winograd or FFT kernel
-    for float64 would break this; tests compare the result with an int64
-    reference. Rows are processed in chunks to bound the im2col buffer.
+    ``x`` is (C, H, W) and the result (out, 2H, 2W), exactly: one matrix product
+    per band of rows gives every tap's contribution, and ``F.fold`` adds the
+    overlapping taps. All partial sums are integers below 2**53, so no rounding
+    happens and the order of the sums does not matter. This skips the zero taps
+    and the im2col copy of a sub-pixel 3x3 convolution.
     """
     channels, height, width = x.shape
-    weight = torch.from_numpy(weight_int.astype(np.float64))
-    bias = torch.from_numpy(bias_int.astype(np.float64))
-    padded = F.pad(x, (1, 1, 1, 1)).unsqueeze(0)
-    rows_per_chunk = max(1, CHUNK_ELEMENTS // (channels * 9 * width))
-    pieces = []
+    out_channels = matrix.shape[0] // 25
+    # Full output before the transposed convolution's padding of 2 is cropped.
+    full = x.new_zeros((out_channels, 2 * height + 3, 2 * width + 3))
+    rows_per_chunk = max(1, CHUNK_ELEMENTS // (matrix.shape[0] * width))
+    flat = x.reshape(channels, height * width)
     for top in range(0, height, rows_per_chunk):
-        bottom = min(height, top + rows_per_chunk)
-        pieces.append(F.conv2d(padded[:, :, top : bottom + 2], weight, bias)[0])
-    return torch.cat(pieces, dim=1)
+        rows = min(height, top + rows_per_chunk) - top
+        columns = matrix @ flat[:, top * width : (top + rows) * width]
+        band = F.fold(
+            columns.unsqueeze(0), (2 * rows + 3, 2 * width + 3), kernel_size=5, stride=2
+        )[0]
+        full[:, 2 * top : 2 * top + 2 * rows + 3] += band
+    result = full[:, 2 : 2 + 2 * height, 2 : 2 + 2 * width]
+    bias = torch.from_numpy(bias_int.astype(np.float64))
+    return result.add_(bias[:, None, None])
 
 
 def _fraction(magnitude: float, bits: int) -> int:
@@ -211,10 +269,14 @@ def _activation_ranges(
     conv_index = gdn_index = 0
     for module in modules:
         if isinstance(module, nn.ConvTranspose2d):
-            handles.append(module.register_forward_pre_hook(recorder(conv_inputs, conv_index)))
+            handles.append(
+                module.register_forward_pre_hook(recorder(conv_inputs, conv_index))
+            )
             conv_index += 1
         elif isinstance(module, GDN):
-            handles.append(module.register_forward_pre_hook(recorder(gdn_inputs, gdn_index)))
+            handles.append(
+                module.register_forward_pre_hook(recorder(gdn_inputs, gdn_index))
+            )
             gdn_index += 1
     try:
         with torch.no_grad():
