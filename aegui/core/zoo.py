@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,9 @@ def read_manifest(folder: Path | None = None) -> dict[str, Any]:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ModelError(f"Model manifest {path} not found; set AEGUI_PRETRAINED") from None
+        raise ModelError(
+            f"Model manifest {path} not found; set AEGUI_PRETRAINED"
+        ) from None
     except (OSError, json.JSONDecodeError) as error:
         raise ModelError(f"Model manifest {path} is unreadable: {error}") from None
 
@@ -83,31 +86,75 @@ def table_set(tensors: dict[str, np.ndarray], prefix: str) -> TableSet:
     return tables
 
 
-def load_codec(path: Path | None = None) -> Any:
-    """Load the image codec (cached per file); ``path`` overrides the manifest."""
-    from aegui.core.codec import ImageCodec
-    from aegui.core.intnet import IntegerHyperDecoder, IntegerLayer
-    from aegui.core.models.hyperprior import MeanScaleHyperprior
-    from aegui.core.weights import load_weights, state_dict_from
+def _load(
+    task: str,
+    noun: str,
+    path: Path | None,
+    build: Callable[[Path, dict[str, np.ndarray], dict[str, Any], bytes], Any],
+) -> Any:
+    """Load the model for ``task`` once per weights file.
+
+    ``path`` overrides the manifest (whose sha256 is checked otherwise).
+    ``build(path, tensors, meta, digest)`` turns the checked weights into the
+    object that runs them; ``noun`` names the model in errors.
+    """
+    from aegui.core.weights import load_weights
 
     expected = None
     if path is None:
-        path, entry = model_entry("codec")
+        path, entry = model_entry(task)
         expected = entry.get("sha256")
-    key = ("codec", path.resolve())
+    key = (task, path.resolve())
     with _cache_lock:
         if key in _cache:
             return _cache[key]
-
     tensors, meta, sha256 = load_weights(path, expected)
-    if meta.get("kind") != "codec":
-        raise ModelError(f"{path} does not hold codec weights")
-    model = MeanScaleHyperprior(meta["N"], meta["M"], meta["hyper_channels"], meta["levels"])
+    if meta.get("kind") != task:
+        raise ModelError(f"{path} does not hold {noun} weights")
+    built = build(path, tensors, meta, bytes.fromhex(sha256)[:8])
+    logger.debug("Loaded %s %s from %s", noun, meta.get("model_id"), path)
+    with _cache_lock:
+        return _cache.setdefault(key, built)
+
+
+def _fill(model: Any, tensors: dict[str, np.ndarray], path: Path) -> None:
+    """Load the ``model.`` tensors into ``model``, or raise ModelError."""
+    from aegui.core.weights import state_dict_from
+
     try:
         model.load_state_dict(state_dict_from(tensors, "model."))
     except RuntimeError as error:
         raise ModelError(f"{path}: weights do not fit the model: {error}") from None
 
+
+def _check_architecture(
+    meta: dict[str, Any], known: str, noun: str, path: Path
+) -> None:
+    """Raise ModelError unless the weights are for the ``known`` architecture."""
+    if meta.get("architecture") != known:
+        raise ModelError(
+            f"{path}: unknown {noun} architecture {meta.get('architecture')!r} "
+            f"(this version of aegui knows {known!r})"
+        )
+
+
+def load_codec(path: Path | None = None) -> Any:
+    """Load the image codec (cached per file); ``path`` overrides the manifest."""
+    return _load("codec", "codec", path, _build_codec)
+
+
+def _build_codec(
+    path: Path, tensors: dict[str, np.ndarray], meta: dict[str, Any], digest: bytes
+) -> Any:
+    from aegui.core.codec import ImageCodec
+    from aegui.core.intnet import IntegerHyperDecoder, IntegerLayer
+    from aegui.core.intsynth import stages_from_tensors
+    from aegui.core.models.hyperprior import MeanScaleHyperprior
+
+    model = MeanScaleHyperprior(
+        meta["N"], meta["M"], meta["hyper_channels"], meta["levels"]
+    )
+    _fill(model, tensors, path)
     layers = []
     for index in range(meta["hyper_layers"]):
         config = tensors[f"hyper.{index}.config"].tolist()
@@ -122,92 +169,50 @@ def load_codec(path: Path | None = None) -> Any:
                 shuffle=config[4],
             )
         )
-    from aegui.core.intsynth import stages_from_tensors
-
     try:
         synthesis = stages_from_tensors(tensors, meta["synthesis_stages"])
     except KeyError as error:
         raise ModelError(f"{path}: exact synthesis tensors missing ({error})") from None
-    codec = ImageCodec(
+    return ImageCodec(
         model,
         IntegerHyperDecoder(layers),
         table_set(tensors, "z_tables"),
         table_set(tensors, "y_tables"),
         model_id=meta["model_id"],
-        digest=bytes.fromhex(sha256)[:8],
+        digest=digest,
         synthesis=synthesis,
     )
-    logger.debug("Loaded codec %s from %s", meta["model_id"], path)
-    with _cache_lock:
-        _cache[key] = codec
-    return codec
 
 
 def load_denoiser(path: Path | None = None) -> Any:
     """Load the denoiser (cached per file); ``path`` overrides the manifest."""
+    return _load("denoise", "denoiser", path, _build_denoiser)
+
+
+def _build_denoiser(
+    path: Path, tensors: dict[str, np.ndarray], meta: dict[str, Any], digest: bytes
+) -> Any:
     from aegui.core.denoising import Denoiser
     from aegui.core.models.denoiser import ARCHITECTURE, DenoiseUNet
-    from aegui.core.weights import load_weights, state_dict_from
 
-    expected = None
-    if path is None:
-        path, entry = model_entry("denoise")
-        expected = entry.get("sha256")
-    key = ("denoise", path.resolve())
-    with _cache_lock:
-        if key in _cache:
-            return _cache[key]
-
-    tensors, meta, sha256 = load_weights(path, expected)
-    if meta.get("kind") != "denoise":
-        raise ModelError(f"{path} does not hold denoiser weights")
-    if meta.get("architecture") != ARCHITECTURE:
-        raise ModelError(
-            f"{path}: unknown denoiser architecture {meta.get('architecture')!r} "
-            f"(this version of aegui knows {ARCHITECTURE!r})"
-        )
+    _check_architecture(meta, ARCHITECTURE, "denoiser", path)
     model = DenoiseUNet(meta["width"], meta["conditioned"])
-    try:
-        model.load_state_dict(state_dict_from(tensors, "model."))
-    except RuntimeError as error:
-        raise ModelError(f"{path}: weights do not fit the model: {error}") from None
-    denoiser = Denoiser(model, meta["model_id"], digest=bytes.fromhex(sha256)[:8])
-    logger.debug("Loaded denoiser %s from %s", meta["model_id"], path)
-    with _cache_lock:
-        _cache[key] = denoiser
-    return denoiser
+    _fill(model, tensors, path)
+    return Denoiser(model, meta["model_id"], digest=digest)
 
 
 def load_stylizer(path: Path | None = None) -> Any:
     """Load the style transfer model (cached per file); ``path`` overrides the manifest."""
+    return _load("stylize", "style transfer", path, _build_stylizer)
+
+
+def _build_stylizer(
+    path: Path, tensors: dict[str, np.ndarray], meta: dict[str, Any], digest: bytes
+) -> Any:
     from aegui.core.models.stylizer import ARCHITECTURE, Stylizer
     from aegui.core.stylizing import StyleTransfer
-    from aegui.core.weights import load_weights, state_dict_from
 
-    expected = None
-    if path is None:
-        path, entry = model_entry("stylize")
-        expected = entry.get("sha256")
-    key = ("stylize", path.resolve())
-    with _cache_lock:
-        if key in _cache:
-            return _cache[key]
-
-    tensors, meta, sha256 = load_weights(path, expected)
-    if meta.get("kind") != "stylize":
-        raise ModelError(f"{path} does not contain style transfer weights")
-    if meta.get("architecture") != ARCHITECTURE:
-        raise ModelError(
-            f"{path}: unknown stylizer architecture {meta.get('architecture')!r} "
-            f"(this version of aegui supports {ARCHITECTURE!r})"
-        )
+    _check_architecture(meta, ARCHITECTURE, "stylizer", path)
     model = Stylizer(meta["width"])
-    try:
-        model.load_state_dict(state_dict_from(tensors, "model."))
-    except RuntimeError as error:
-        raise ModelError(f"{path}: weights do not fit the model: {error}") from None
-    stylizer = StyleTransfer(model, meta["model_id"], digest=bytes.fromhex(sha256)[:8])
-    logger.debug("Loaded stylizer %s from %s", meta["model_id"], path)
-    with _cache_lock:
-        _cache[key] = stylizer
-    return stylizer
+    _fill(model, tensors, path)
+    return StyleTransfer(model, meta["model_id"], digest=digest)
