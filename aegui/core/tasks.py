@@ -17,8 +17,20 @@ from pathlib import Path
 import numpy as np
 
 from aegui.core.container import AEZ_SUFFIX, Mode, pack_image, unpack_image
-from aegui.core.errors import AeguiError, AezFormatError, ImageReadError, OutputExistsError
-from aegui.core.imageio import IMAGE_SUFFIXES, encode_png, load_image, to_pil, write_atomic
+from aegui.core.errors import (
+    AeguiError,
+    AezFormatError,
+    ImageReadError,
+    OutputExistsError,
+)
+from aegui.core.imageio import (
+    IMAGE_SUFFIXES,
+    LoadedImage,
+    encode_png,
+    load_image,
+    to_pil,
+    write_atomic,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +53,9 @@ class JobResult:
     psnr: float | None = None
     quality: int | None = None
     warnings: list[str] = field(default_factory=list)
-    noise_level: float | None = None  # sigma (0..255 scale) the denoiser was conditioned on
+    noise_level: float | None = (
+        None  # sigma (0..255 scale) the denoiser was conditioned on
+    )
 
 
 def collect_inputs(
@@ -67,17 +81,25 @@ def collect_inputs(
         if path.is_dir():
             members, others = [], []
             for member in sorted(p for p in path.rglob("*") if p.is_file()):
-                if excluded is not None and excluded != path.resolve() and excluded in member.resolve().parents:
+                if (
+                    excluded is not None
+                    and excluded != path.resolve()
+                    and excluded in member.resolve().parents
+                ):
                     continue
                 if member.suffix.lower() in suffixes:
                     members.append(member)
                 elif not member.name.startswith("."):
                     others.append(member.name)
             if not members:
-                errors.append(f"{path}: folder contains no {'/'.join(sorted(suffixes))} files")
+                errors.append(
+                    f"{path}: folder contains no {'/'.join(sorted(suffixes))} files"
+                )
             if others:
                 shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
-                notes.append(f"{path}: skipped {len(others)} file(s) of other types ({shown})")
+                notes.append(
+                    f"{path}: skipped {len(others)} file(s) of other types ({shown})"
+                )
             pairs = [(member, path) for member in members]
         elif path.exists():
             pairs = [(path, path.parent)]
@@ -120,8 +142,7 @@ def compress_file(
     from aegui.core.zoo import load_codec
 
     started = time.perf_counter()
-    if output.exists() and not overwrite:
-        raise OutputExistsError(f"{output}: already exists (use --force to overwrite)")
+    check_output(output, overwrite)
     codec = codec or load_codec()
     codec.check_quality(quality)  # type: ignore[attr-defined]
     image = load_image(source)
@@ -129,8 +150,12 @@ def compress_file(
     latents = codec.encode(  # type: ignore[attr-defined]
         image.rgb, quality, progress=_part(progress, 0.05, 0.55), cancelled=cancelled
     )
-    data = pack_image(codec, latents, mode=image.mode, bit_depth=image.bit_depth, alpha=image.alpha)  # type: ignore[arg-type]
-    decoded = codec.decode(latents, progress=_part(progress, 0.55, 0.95), cancelled=cancelled)  # type: ignore[attr-defined]
+    data = pack_image(
+        codec, latents, mode=image.mode, bit_depth=image.bit_depth, alpha=image.alpha
+    )  # type: ignore[arg-type]
+    decoded = codec.decode(
+        latents, progress=_part(progress, 0.55, 0.95), cancelled=cancelled
+    )  # type: ignore[attr-defined]
     if cancelled is not None and cancelled():
         raise InterruptedError("Cancelled")
     write_atomic(output, data, overwrite)
@@ -163,14 +188,15 @@ def decompress_file(
     from aegui.core.zoo import load_codec
 
     started = time.perf_counter()
-    if output.exists() and not overwrite:
-        raise OutputExistsError(f"{output}: already exists (use --force to overwrite)")
+    check_output(output, overwrite)
     data = read_input_bytes(source)
     codec = codec or load_codec()
     parsed = unpack_image(codec, data, str(source))  # type: ignore[arg-type]
     _report(progress, 0.05)
     try:
-        rgb = codec.decode(parsed.latents, progress=_part(progress, 0.05, 0.9), cancelled=cancelled)  # type: ignore[attr-defined]
+        rgb = codec.decode(
+            parsed.latents, progress=_part(progress, 0.05, 0.9), cancelled=cancelled
+        )  # type: ignore[attr-defined]
     except AezFormatError as error:
         raise AezFormatError(f"{source}: {error}") from None
     png = encode_png(to_pil(rgb, parsed.alpha, parsed.header.mode))
@@ -189,6 +215,44 @@ def decompress_file(
         seconds=time.perf_counter() - started,
         bpp=8 * len(data) / (header.width * header.height),
         quality=header.quality,
+    )
+
+
+def check_output(output: Path, overwrite: bool) -> None:
+    """Raise OutputExistsError if ``output`` exists and may not be replaced."""
+    if output.exists() and not overwrite:
+        raise OutputExistsError(f"{output}: already exists (use --force to overwrite)")
+
+
+def write_png_result(
+    source: Path,
+    output: Path,
+    image: LoadedImage,
+    pixels: np.ndarray,
+    mode: Mode,
+    *,
+    overwrite: bool,
+    cancelled: Cancelled | None,
+) -> JobResult:
+    """Round float ``pixels`` to 8 bits, write them with the image's alpha as a PNG.
+
+    Nothing is written if the job was cancelled meanwhile. The result's
+    ``seconds`` is left for the caller to fill in.
+    """
+    rgb = np.clip(np.rint(pixels), 0, 255).astype(np.uint8)
+    png = encode_png(to_pil(rgb, image.alpha, mode))
+    if cancelled is not None and cancelled():
+        raise InterruptedError("Cancelled")
+    write_atomic(output, png, overwrite)
+    return JobResult(
+        source=source,
+        output=output,
+        input_bytes=source.stat().st_size,
+        output_bytes=len(png),
+        width=image.width,
+        height=image.height,
+        seconds=0.0,
+        warnings=image.warnings,
     )
 
 
@@ -262,8 +326,7 @@ def denoise_file(
 
     started = time.perf_counter()
     check_strength(strength)
-    if output.exists() and not overwrite:
-        raise OutputExistsError(f"{output}: already exists (use --force to overwrite)")
+    check_output(output, overwrite)
     denoiser = model or load_denoiser()
     image = load_image(source)
     _report(progress, 0.05)
@@ -272,23 +335,19 @@ def denoise_file(
     denoised = denoiser.denoise(  # type: ignore[attr-defined]
         image.rgb, level, progress=_part(progress, 0.05, 0.95), cancelled=cancelled
     )
-    rgb = np.clip(np.rint(denoised), 0, 255).astype(np.uint8)
-    png = encode_png(to_pil(rgb, image.alpha, image.mode))
-    if cancelled is not None and cancelled():
-        raise InterruptedError("Cancelled")
-    write_atomic(output, png, overwrite)
-    _report(progress, 1.0)
-    return JobResult(
-        source=source,
-        output=output,
-        input_bytes=source.stat().st_size,
-        output_bytes=len(png),
-        width=image.width,
-        height=image.height,
-        seconds=time.perf_counter() - started,
-        warnings=image.warnings,
-        noise_level=level,
+    result = write_png_result(
+        source,
+        output,
+        image,
+        denoised,
+        image.mode,
+        overwrite=overwrite,
+        cancelled=cancelled,
     )
+    _report(progress, 1.0)
+    result.seconds = time.perf_counter() - started
+    result.noise_level = level
+    return result
 
 
 STYLIZE_SUFFIXES = IMAGE_SUFFIXES
@@ -319,8 +378,7 @@ def stylize_file(
 
     started = time.perf_counter()
     check_strength(strength)
-    if output.exists() and not overwrite:
-        raise OutputExistsError(f"{output}: already exists (use --force to overwrite)")
+    check_output(output, overwrite)
     style_pixels = load_style(style)
     stylizer = model or load_stylizer()
     image = load_image(source)
@@ -335,25 +393,15 @@ def stylize_file(
         progress=_part(progress, 0.05, 0.95),
         cancelled=cancelled,
     )
-    rgb = np.clip(np.rint(stylized), 0, 255).astype(np.uint8)
     mode = image.mode
     if not preserve_color:
         mode = {Mode.L: Mode.RGB, Mode.LA: Mode.RGBA}.get(mode, mode)
-    png = encode_png(to_pil(rgb, image.alpha, mode))
-    if cancelled is not None and cancelled():
-        raise InterruptedError("Cancelled")
-    write_atomic(output, png, overwrite)
-    _report(progress, 1.0)
-    return JobResult(
-        source=source,
-        output=output,
-        input_bytes=source.stat().st_size,
-        output_bytes=len(png),
-        width=image.width,
-        height=image.height,
-        seconds=time.perf_counter() - started,
-        warnings=image.warnings,
+    result = write_png_result(
+        source, output, image, stylized, mode, overwrite=overwrite, cancelled=cancelled
     )
+    _report(progress, 1.0)
+    result.seconds = time.perf_counter() - started
+    return result
 
 
 PREVIEW_SIDE = 512  # long side, in pixels, of the window's quick stylize preview
@@ -386,7 +434,9 @@ def stylize_preview(
     style_pixels = load_style(style)
     stylizer = model or load_stylizer()
     image = load_image(source)
-    pixels = np.dstack([image.rgb, image.alpha]) if image.alpha is not None else image.rgb
+    pixels = (
+        np.dstack([image.rgb, image.alpha]) if image.alpha is not None else image.rgb
+    )
     scale = side / max(image.width, image.height)
     if scale < 1.0:
         size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
@@ -398,7 +448,11 @@ def stylize_preview(
 
     statistics = stylizer.style_statistics(style_pixels)  # type: ignore[attr-defined]
     stylized = stylizer.stylize(  # type: ignore[attr-defined]
-        pixels[:, :, :3], statistics, strength, preserve_color=preserve_color, cancelled=cancelled
+        pixels[:, :, :3],
+        statistics,
+        strength,
+        preserve_color=preserve_color,
+        cancelled=cancelled,
     )
     after = np.clip(np.rint(stylized), 0, 255).astype(np.uint8)
     if pixels.shape[2] == 4:
