@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import logging
 import math
-import platform
 import time
 from pathlib import Path
 from typing import Any
@@ -34,9 +32,8 @@ from aegui.core.models.hyperprior import (
     LogisticMixturePrior,
     MeanScaleHyperprior,
 )
-from aegui.core.weights import save_weights
-from aegui.core.zoo import MANIFEST
 from aegui.training.loop import load_checkpoint
+from aegui.training.manifest import machine, save_exported, update_manifest
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +67,9 @@ def scale_table() -> np.ndarray:
     return np.exp(steps / LOG_SCALE_UNIT)
 
 
-def calibration_latents(model: MeanScaleHyperprior, data: Path | None) -> list[torch.Tensor]:
+def calibration_latents(
+    model: MeanScaleHyperprior, data: Path | None
+) -> list[torch.Tensor]:
     """Return decoder inputs that set the integer synthesis's activation ranges.
 
     Up to six training photos (or, without them, smooth random images) are
@@ -80,20 +79,34 @@ def calibration_latents(model: MeanScaleHyperprior, data: Path | None) -> list[t
 
     images: list[np.ndarray] = []
     if data is not None and data.is_dir():
-        paths = sorted(p for p in data.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)[:6]
+        paths = sorted(
+            p for p in data.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES
+        )[:6]
         from PIL import Image
 
         images = [np.asarray(Image.open(p).convert("RGB"))[:256, :256] for p in paths]
     if not images:
         rng = np.random.default_rng(0)
         grid = np.linspace(0, 6.28, 128)
-        base = np.sin(grid[:, None, None] * rng.uniform(1, 4, 3)[None, None, :] + grid[None, :, None])
-        images = [np.clip(127 + 100 * base + rng.normal(0, 8, base.shape), 0, 255).astype(np.uint8)]
+        base = np.sin(
+            grid[:, None, None] * rng.uniform(1, 4, 3)[None, None, :]
+            + grid[None, :, None]
+        )
+        images = [
+            np.clip(127 + 100 * base + rng.normal(0, 8, base.shape), 0, 255).astype(
+                np.uint8
+            )
+        ]
     latents = []
     with torch.no_grad():
         for image in images:
             height, width = (image.shape[0] // 64) * 64, (image.shape[1] // 64) * 64
-            x = torch.from_numpy(image[:height, :width].copy()).permute(2, 0, 1)[None].float() / 255
+            x = (
+                torch.from_numpy(image[:height, :width].copy())
+                .permute(2, 0, 1)[None]
+                .float()
+                / 255
+            )
             for level in sorted({0, model.levels // 2, model.levels - 1}):
                 gain, inv_gain = model.gains(torch.tensor([level]))
                 latents.append(torch.round(model.g_a(x) * gain) * inv_gain)
@@ -104,18 +117,31 @@ def export_tensors(
     model: MeanScaleHyperprior, data: Path | None = None
 ) -> tuple[dict[str, np.ndarray], int, int]:
     """Return every tensor the shipped file stores, and the integer layer counts."""
-    tensors = {f"model.{k}": v.detach().float().numpy() for k, v in model.state_dict().items()}
+    tensors = {
+        f"model.{k}": v.detach().float().numpy() for k, v in model.state_dict().items()
+    }
     synthesis = ExactSynthesis.from_float(model.g_s, calibration_latents(model, data))
     tensors.update(stages_to_tensors(synthesis))
-    hyper = IntegerHyperDecoder.from_float(model.h_s, out_fraction=int(math.log2(LOG_SCALE_UNIT)))
+    hyper = IntegerHyperDecoder.from_float(
+        model.h_s, out_fraction=int(math.log2(LOG_SCALE_UNIT))
+    )
     for index, layer in enumerate(hyper.layers):
         tensors[f"hyper.{index}.weight"] = layer.weight.astype(np.int64)
         tensors[f"hyper.{index}.bias"] = layer.bias.astype(np.int64)
         tensors[f"hyper.{index}.config"] = np.array(
-            [layer.in_fraction, layer.weight_fraction, layer.out_fraction, layer.relu, layer.shuffle],
+            [
+                layer.in_fraction,
+                layer.weight_fraction,
+                layer.out_fraction,
+                layer.relu,
+                layer.shuffle,
+            ],
             dtype=np.int64,
         )
-    for prefix, tables in (("z_tables", prior_tables(model.z_prior)), ("y_tables", gaussian_tables(scale_table(), TAIL_MASS))):
+    for prefix, tables in (
+        ("z_tables", prior_tables(model.z_prior)),
+        ("y_tables", gaussian_tables(scale_table(), TAIL_MASS)),
+    ):
         tensors[f"{prefix}.counts"] = tables.counts
         tensors[f"{prefix}.offsets"] = tables.offsets
         tensors[f"{prefix}.lengths"] = tables.lengths
@@ -129,7 +155,9 @@ def evaluate(codec: Any, folder: Path) -> dict[str, list[float]]:
 
     from aegui.core.metrics import psnr
 
-    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in {".png", ".jpg", ".jpeg"})
+    paths = sorted(
+        p for p in folder.iterdir() if p.suffix.lower() in {".png", ".jpg", ".jpeg"}
+    )
     results: dict[str, list[float]] = {"quality": [], "bpp": [], "psnr-rgb": []}
     images = [np.asarray(Image.open(p).convert("RGB")) for p in paths]
     for quality in codec.qualities:
@@ -142,7 +170,12 @@ def evaluate(codec: Any, folder: Path) -> dict[str, list[float]]:
         results["quality"].append(quality)
         results["bpp"].append(float(np.mean(bpps)))
         results["psnr-rgb"].append(float(np.mean(psnrs)))
-        logger.info("quality %d: %.3f bpp, %.2f dB", quality, results["bpp"][-1], results["psnr-rgb"][-1])
+        logger.info(
+            "quality %d: %.3f bpp, %.2f dB",
+            quality,
+            results["bpp"][-1],
+            results["psnr-rgb"][-1],
+        )
     return results
 
 
@@ -153,11 +186,15 @@ def export(checkpoint: Path, out_dir: Path, eval_dir: Path | None) -> Path:
     saved = load_checkpoint(checkpoint)
     config = saved["config"]
     levels = len(config["lambdas"])
-    model = MeanScaleHyperprior(config["N"], config["M"], config["hyper_channels"], levels)
+    model = MeanScaleHyperprior(
+        config["N"], config["M"], config["hyper_channels"], levels
+    )
     model.load_state_dict(saved["state_dict"])
     model.eval()
 
-    tensors, hyper_layers, synthesis_stages = export_tensors(model, Path(config["data"]))
+    tensors, hyper_layers, synthesis_stages = export_tensors(
+        model, Path(config["data"])
+    )
     model_id = f"aegui-{config['architecture']}-n{config['N']}-m{config['M']}"
     metadata = {
         "kind": "codec",
@@ -171,11 +208,9 @@ def export(checkpoint: Path, out_dir: Path, eval_dir: Path | None) -> Path:
         "hyper_layers": hyper_layers,
         "synthesis_stages": synthesis_stages,
     }
-    temporary = out_dir / "codec-export.safetensors"
-    sha256 = save_weights(temporary, tensors, metadata)
-    path = out_dir / f"codec-{config['architecture']}-{sha256[:8]}.safetensors"
-    temporary.replace(path)
-    logger.info("Wrote %s", path)
+    path, sha256 = save_exported(
+        out_dir, "codec", config["architecture"], tensors, metadata
+    )
 
     entry: dict[str, Any] = {
         "file": path.name,
@@ -190,7 +225,7 @@ def export(checkpoint: Path, out_dir: Path, eval_dir: Path | None) -> Path:
             "lr": config["lr"],
             "bf16_autocast": config.get("bf16", False),
             "loss": "bpp + lambda * 255^2 * MSE, lambda drawn per sample from 'lambdas'",
-            "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads",
+            "machine": machine(),
             "command": "aegui train compression --data ../shared/datasets/bsds400 --bf16 --hours ...",
         },
         "exported": datetime.date.today().isoformat(),
@@ -201,14 +236,7 @@ def export(checkpoint: Path, out_dir: Path, eval_dir: Path | None) -> Path:
         entry["evaluation"] = {"dataset": eval_dir.name, **evaluate(codec, eval_dir)}
         entry["evaluation"]["seconds"] = round(time.perf_counter() - started, 1)
 
-    manifest_path = out_dir / MANIFEST
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"models": {}}
-    old = manifest["models"].get("codec", {}).get("file")
-    manifest["models"]["codec"] = entry
-    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
-    if old and old != path.name and (out_dir / old).exists():
-        (out_dir / old).unlink()
-        logger.info("Removed the previous weights %s", old)
+    update_manifest(out_dir, "codec", entry)
     return path
 
 
@@ -217,7 +245,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="aegui-export-codec", description=__doc__)
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("--out", type=Path, default=Path("pretrained"))
-    parser.add_argument("--eval", type=Path, default=None, help="folder to measure bpp/PSNR on")
+    parser.add_argument(
+        "--eval", type=Path, default=None, help="folder to measure bpp/PSNR on"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     export(args.checkpoint, args.out, args.eval)

@@ -13,23 +13,18 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import logging
-import os
-import platform
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from PIL import Image
 
 from aegui.core.metrics import psnr
 from aegui.core.models.denoiser import DenoiseUNet, parameter_count
-from aegui.core.weights import save_weights
-from aegui.core.zoo import MANIFEST
 from aegui.training.loop import load_checkpoint
+from aegui.training.manifest import machine, save_exported, update_manifest
 
 logger = logging.getLogger(__name__)
 
@@ -97,11 +92,9 @@ def export(checkpoint: Path, out_dir: Path, eval_dir: Path | None) -> Path:
         "parameters": parameter_count(model),
         "input": "float RGB 0..1 NCHW plus a sigma/255 map; any size",
     }
-    temporary = out_dir / "denoise-export.safetensors"
-    sha256 = save_weights(temporary, tensors, metadata)
-    path = out_dir / f"denoise-{config['architecture']}-{sha256[:8]}.safetensors"
-    temporary.replace(path)
-    logger.info("Wrote %s", path)
+    path, sha256 = save_exported(
+        out_dir, "denoise", config["architecture"], tensors, metadata
+    )
 
     entry: dict[str, Any] = {
         "file": path.name,
@@ -117,7 +110,7 @@ def export(checkpoint: Path, out_dir: Path, eval_dir: Path | None) -> Path:
             "loss": config["loss"],
             "bf16_autocast": config.get("bf16", False),
             "corruptions": "Gaussian, Poisson-Gaussian, salt-and-pepper, knock-out, JPEG, mixtures",
-            "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads",
+            "machine": machine(),
             "command": "aegui train denoise --data ../shared/datasets/bsds400 --bf16 --hours ...",
         },
         "exported": datetime.date.today().isoformat(),
@@ -132,21 +125,7 @@ def export(checkpoint: Path, out_dir: Path, eval_dir: Path | None) -> Path:
         }
         entry["evaluation"]["seconds"] = round(time.perf_counter() - started, 1)
 
-    manifest_path = out_dir / MANIFEST
-    manifest = (
-        json.loads(manifest_path.read_text())
-        if manifest_path.exists()
-        else {"models": {}}
-    )
-    old = manifest["models"].get("denoise", {}).get("file")
-    manifest["models"]["denoise"] = entry
-    # Written through a temporary file, so a reader never sees half a manifest.
-    temporary_manifest = manifest_path.with_suffix(".json.tmp")
-    temporary_manifest.write_text(json.dumps(manifest, indent=2) + "\n")
-    os.replace(temporary_manifest, manifest_path)
-    if old and old != path.name and (out_dir / old).exists():
-        (out_dir / old).unlink()
-        logger.info("Removed the previous weights %s", old)
+    update_manifest(out_dir, "denoise", entry)
     return path
 
 

@@ -11,19 +11,13 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import logging
-import os
-import platform
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from aegui.core.models.stylizer import STRIDE, Stylizer, parameter_count
-from aegui.core.weights import save_weights
-from aegui.core.zoo import MANIFEST
 from aegui.training.loop import load_checkpoint
+from aegui.training.manifest import machine, save_exported, update_manifest
 
 logger = logging.getLogger(__name__)
 
@@ -60,11 +54,9 @@ def export(checkpoint: Path, out_dir: Path, eval_dir: Path | None = None) -> Pat
         "decoder_parameters": parameter_count(model.decoder),
         "input": f"float RGB 0..1 NCHW, any size (padded to multiples of {STRIDE})",
     }
-    temporary = out_dir / "stylize-export.safetensors"
-    sha256 = save_weights(temporary, tensors, metadata)
-    path = out_dir / f"stylize-{config['architecture']}-{sha256[:8]}.safetensors"
-    temporary.replace(path)
-    logger.info("Wrote %s", path)
+    path, sha256 = save_exported(
+        out_dir, "stylize", config["architecture"], tensors, metadata
+    )
     if eval_dir is not None:
         logger.warning("Ignored --eval %s: stylize exports are not evaluated", eval_dir)
 
@@ -84,7 +76,7 @@ def export(checkpoint: Path, out_dir: Path, eval_dir: Path | None = None) -> Pat
             "style_weight": config.get("style_weight"),
             "identity_weight": config.get("identity_weight"),
             "textures": config.get("textures"),
-            "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads",
+            "machine": machine(),
             "command": "aegui train stylize --stage encoder|decoder --data ../shared/datasets/bsds400 "
             "--styles assets/styles --hours ...",
         },
@@ -92,25 +84,6 @@ def export(checkpoint: Path, out_dir: Path, eval_dir: Path | None = None) -> Pat
     }
     update_manifest(out_dir, "stylize", entry)
     return path
-
-
-def update_manifest(out_dir: Path, task: str, entry: dict[str, Any]) -> None:
-    """Set the manifest entry of ``task`` and delete the weights it replaces."""
-    manifest_path = out_dir / MANIFEST
-    manifest = (
-        json.loads(manifest_path.read_text())
-        if manifest_path.exists()
-        else {"models": {}}
-    )
-    old = manifest["models"].get(task, {}).get("file")
-    manifest["models"][task] = entry
-    # Written through a temporary file, so a reader never sees half a manifest.
-    temporary_manifest = manifest_path.with_suffix(".json.tmp")
-    temporary_manifest.write_text(json.dumps(manifest, indent=2) + "\n")
-    os.replace(temporary_manifest, manifest_path)
-    if old and old != entry["file"] and (out_dir / old).exists():
-        (out_dir / old).unlink()
-        logger.info("Removed the previous weights %s", old)
 
 
 def main(argv: list[str] | None = None) -> None:
