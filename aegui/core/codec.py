@@ -217,6 +217,9 @@ class ImageCodec:
         if progress is not None:
             progress(0.2)
         y_hat_s = torch.from_numpy(residual + mean).float()[None]
+        # The float64 and int64 latent arrays take several hundred MB for a
+        # large photo; synthesis does not need them.
+        del z_hat, mean, index, residual
         return self.synthesize(
             y_hat_s,
             latents.quality,
