@@ -156,7 +156,7 @@ class ImageCodec:
             cancelled=cancelled,
             progress=_part(progress, 0.0, 0.8),
         )
-        y_s = y * gain
+        y_s = y.mul_(gain)
         z = self.model.h_a(y_s)[0].double().numpy()
         z_hat = np.clip(
             np.rint(z).astype(np.int64),
@@ -166,8 +166,16 @@ class ImageCodec:
         _check_cancelled(cancelled)
 
         mean, index = self._hyper_decode(z_hat)
+        # In place where possible: for a large photo each of these arrays
+        # takes hundreds of MB.
+        residual = y_s[0].double().numpy()
+        del y, y_s
+        residual -= mean
+        del mean
+        np.rint(residual, out=residual)
         bound = self.y_tables.maxima[index]
-        residual = np.clip(np.rint(y_s[0].double().numpy() - mean), -bound, bound)
+        np.clip(residual, -bound, bound, out=residual)
+        del bound
         channel_index = np.broadcast_to(np.arange(z_hat.shape[0])[:, None, None], z_hat.shape)
         z_stream = encode_symbols(z_hat, channel_index, self.z_tables)
         y_stream = encode_symbols(residual.astype(np.int64), index, self.y_tables)
