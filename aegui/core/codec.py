@@ -166,8 +166,8 @@ class ImageCodec:
         _check_cancelled(cancelled)
 
         mean, index = self._hyper_decode(z_hat)
-        # In place where possible: for a large photo each of these arrays
-        # takes hundreds of MB.
+        # Work in place where possible, because for a large photo each of these
+        # arrays takes hundreds of MB.
         residual = y_s[0].double().numpy()
         del y, y_s
         residual -= mean
@@ -225,8 +225,8 @@ class ImageCodec:
         if progress is not None:
             progress(0.2)
         y_hat_s = torch.from_numpy(residual + mean).float()[None]
-        # The float64 and int64 latent arrays take several hundred MB for a
-        # large photo; synthesis does not need them.
+        # Synthesis does not need the float64 and int64 latent arrays, which
+        # take several hundred MB for a large photo.
         del z_hat, mean, index, residual
         return self.synthesize(
             y_hat_s,

@@ -175,12 +175,12 @@ def subpixel_to_matrix(weight: np.ndarray) -> torch.Tensor:
     """Return the (out * 25, in) float64 matrix of a 5x5 transposed convolution.
 
     ``weight`` is a sub-pixel weight (4 * out, in, 3, 3) from
-    ``transposed_to_subpixel``; row ``o * 25 + 5 * ky + kx`` of the result holds
+    ``transposed_to_subpixel``; row ``o * 25 + 5 * ky + kx`` of the result contains
     tap (ky, kx) of output channel ``o``. Every tap appears once among the four
     phases, so this undoes the conversion without loss.
     """
-    channels_4, in_channels = weight.shape[:2]
-    out_channels = channels_4 // 4
+    subpixel_channels, in_channels = weight.shape[:2]
+    out_channels = subpixel_channels // 4
     phases = weight.reshape(out_channels, 2, 2, in_channels, 3, 3)
     taps = {0: (4, 2, 0), 1: (None, 3, 1)}
     kernel = np.zeros((out_channels, 5, 5, in_channels), dtype=np.float64)

@@ -96,7 +96,7 @@ def _load(
 
     ``path`` overrides the manifest (whose sha256 is checked otherwise).
     ``build(path, tensors, meta, digest)`` turns the checked weights into the
-    object that runs them; ``noun`` names the model in errors.
+    object that runs them, and ``noun`` names the model in errors.
     """
     from aegui.core.weights import load_weights
 
@@ -110,7 +110,7 @@ def _load(
             return _cache[key]
     tensors, meta, sha256 = load_weights(path, expected)
     if meta.get("kind") != task:
-        raise ModelError(f"{path} does not hold {noun} weights")
+        raise ModelError(f"{path} does not contain {noun} weights")
     built = build(path, tensors, meta, bytes.fromhex(sha256)[:8])
     logger.debug("Loaded %s %s from %s", noun, meta.get("model_id"), path)
     with _cache_lock:

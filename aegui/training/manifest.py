@@ -26,7 +26,7 @@ def save_exported(
     tensors: dict[str, np.ndarray],
     metadata: dict[str, Any],
 ) -> tuple[Path, str]:
-    """Save weights as ``TASK-ARCHITECTURE-DIGEST.safetensors``; return path and sha256.
+    """Save weights as ``TASK-ARCHITECTURE-DIGEST.safetensors`` and return path and sha256.
 
     The name carries the first hex digits of the file's sha256, so exports of
     different weights never replace each other's files.
