@@ -23,21 +23,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+from machine import cpu_name
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "datasets" / "kodak24"
-
-
-def cpu_name() -> str:
-    """Return the CPU model from /proc/cpuinfo, or the platform's guess."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def measure_speed(folder: Path, images: int, quality: int, threads: int) -> dict[str, object]:

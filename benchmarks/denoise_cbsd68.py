@@ -51,6 +51,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from aegui.core.metrics import psnr  # noqa: E402
+from machine import cpu_name  # noqa: E402
 from aegui.training.corruptions import jpeg_artefacts, salt_and_pepper  # noqa: E402
 
 logger = logging.getLogger("denoise_cbsd68")
@@ -352,7 +353,7 @@ def build_meta(args: argparse.Namespace, sources: Sequence[str]) -> dict[str, An
     """Describe the run: software, machine, threads, dataset and command line."""
     return {
         "machine": {
-            "cpu": platform.processor() or platform.machine(),
+            "cpu": cpu_name(),
             "cores": os.cpu_count(),
         },
         "torch_threads": torch.get_num_threads(),

@@ -1,6 +1,10 @@
 # SPDX-License-Identifier: MIT
 r"""Time style transfer on a 768x512 photo and score content and style the same way.
 
+Every style (by default the five presets) is run on the photo. The speed is
+the median over all timed runs, and each measure is reported per style and as
+the mean over the styles.
+
 Methods:
 
 * ``aegui``: the shipped stylizer (or ``--weights FILE``, or a random-weight
@@ -42,7 +46,7 @@ import datetime
 import importlib.metadata
 import json
 import logging
-import platform
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -60,14 +64,16 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from aegui.core.models.stylizer import Stylizer, mean_std, pad_to_stride  # noqa: E402
-from aegui.core.styles import load_style, resolve_style  # noqa: E402
+from aegui.core.styles import load_style, preset_paths, resolve_style  # noqa: E402
 from aegui.core.stylizing import StyleTransfer, luma, to_tensor  # noqa: E402
+from machine import cpu_name  # noqa: E402
 
 logger = logging.getLogger("stylize_speed")
 
 DEFAULT_PHOTO = REPO_ROOT.parent / "shared" / "datasets" / "kodak24" / "kodim23.png"
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results" / "stylize-speed.json"
 HISTOGRAM_BINS = 32
+MEASURES = ("edge-correlation", "content-distance", "style-distance", "histogram-distance")
 
 Stylize = Callable[[np.ndarray, Path], np.ndarray]
 
@@ -77,7 +83,10 @@ def setup_args() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--photo", type=Path, default=DEFAULT_PHOTO)
     parser.add_argument(
-        "--style", default="starry_night", help="preset name or style image file"
+        "--style",
+        nargs="+",
+        default=None,
+        help="preset names or style image files (default: every preset)",
     )
     parser.add_argument(
         "--weights",
@@ -227,8 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     with Image.open(args.photo) as image:
         photo = np.asarray(image.convert("RGB"))
-    style_path = resolve_style(args.style)
-    style = load_style(style_path)
+    style_paths = [resolve_style(name) for name in (args.style or preset_paths())]
     stylizer = load_aegui(args)
 
     methods: dict[str, tuple[Stylize, str]] = {
@@ -241,15 +249,28 @@ def main(argv: list[str] | None = None) -> int:
 
     results: dict[str, Any] = {}
     for name, (method, version) in methods.items():
-        output, seconds = time_method(method, photo, style_path, args.repeat)
+        seconds: list[float] = []
+        per_style: dict[str, dict[str, float]] = {}
+        for style_path in style_paths:
+            style = load_style(style_path)
+            output, style_seconds = time_method(method, photo, style_path, args.repeat)
+            seconds += style_seconds
+            per_style[style_path.stem] = {
+                "edge-correlation": round(edge_correlation(photo, output), 4),
+                "content-distance": round(content_distance(stylizer, photo, output), 4),
+                "style-distance": round(style_distance(stylizer, output, style), 5),
+                "histogram-distance": round(histogram_distance(output, style), 4),
+            }
+        means = {
+            measure: round(float(np.mean([row[measure] for row in per_style.values()])), 5)
+            for measure in MEASURES
+        }
         results[name] = {
             "version": version,
             "seconds": [round(s, 3) for s in seconds],
             "median-seconds": round(float(np.median(seconds)), 3),
-            "edge-correlation": round(edge_correlation(photo, output), 4),
-            "content-distance": round(content_distance(stylizer, photo, output), 4),
-            "style-distance": round(style_distance(stylizer, output, style), 5),
-            "histogram-distance": round(histogram_distance(output, style), 4),
+            **means,
+            "styles": per_style,
         }
 
     print(
@@ -268,10 +289,10 @@ def main(argv: list[str] | None = None) -> int:
         "meta": {
             "photo": args.photo.name,
             "size": f"{photo.shape[1]}x{photo.shape[0]}",
-            "style": style_path.name,
+            "styles": [path.name for path in style_paths],
             "threads": args.threads,
             "scores-model": stylizer.model_id,
-            "machine": f"{platform.processor() or platform.machine()}",
+            "machine": f"{cpu_name()}, {os.cpu_count()} cores",
             "torch": torch.__version__,
             "date": datetime.date.today().isoformat(),
             "command": " ".join(
