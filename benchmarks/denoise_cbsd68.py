@@ -32,7 +32,6 @@ import importlib.metadata
 import json
 import logging
 import os
-import platform
 import shlex
 import sys
 import time
@@ -50,8 +49,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from aegui.core.metrics import psnr  # noqa: E402
 from machine import cpu_name  # noqa: E402
+
+from aegui.core.metrics import psnr  # noqa: E402
 from aegui.training.corruptions import jpeg_artefacts, salt_and_pepper  # noqa: E402
 
 logger = logging.getLogger("denoise_cbsd68")

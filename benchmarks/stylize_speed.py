@@ -63,10 +63,11 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from machine import cpu_name  # noqa: E402
+
 from aegui.core.models.stylizer import Stylizer, mean_std, pad_to_stride  # noqa: E402
 from aegui.core.styles import load_style, preset_paths, resolve_style  # noqa: E402
 from aegui.core.stylizing import StyleTransfer, luma, to_tensor  # noqa: E402
-from machine import cpu_name  # noqa: E402
 
 logger = logging.getLogger("stylize_speed")
 
@@ -273,11 +274,11 @@ def main(argv: list[str] | None = None) -> int:
             "styles": per_style,
         }
 
-    print(
+    print(  # noqa: T201 - the table is this script's output
         f"{'method':20s} {'sec':>7s} {'edges':>6s} {'content':>8s} {'style':>9s} {'hist':>6s}"
     )
     for name, row in results.items():
-        print(
+        print(  # noqa: T201
             f"{name:20s} {row['median-seconds']:7.3f} {row['edge-correlation']:6.3f} "
             f"{row['content-distance']:8.4f} {row['style-distance']:9.5f} "
             f"{row['histogram-distance']:6.3f}"
