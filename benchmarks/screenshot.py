@@ -1,12 +1,16 @@
 # SPDX-License-Identifier: MIT
-r"""Save a screenshot of the window comparing a compressed sample photo.
+r"""Save a screenshot of the window comparing a processed sample photo.
 
-The script compresses the sample photos in a temporary folder, selects the
-first finished row so the before/after viewer shows it with the divider in
-the middle, and saves the window to ``docs/screenshot.png``. Run it under a
-virtual X server so fonts and styles match a desktop::
+The script runs one operation (compress by default) on the sample photos in a
+temporary folder, selects the first finished row so the before/after viewer
+shows it with the divider in the middle, and saves the window to
+``docs/screenshot.png``. For ``--operation denoise`` the photos first get white
+Gaussian noise of sigma 25. Run it under a virtual X server so fonts and styles
+match a desktop::
 
     xvfb-run -a -s "-screen 0 1400x900x24" python benchmarks/screenshot.py
+    xvfb-run -a -s "-screen 0 1400x900x24" python benchmarks/screenshot.py \
+        --operation stylize -o docs/screenshot-stylize.png
 
 Settings are kept in the temporary folder, so the user's own are untouched.
 """
@@ -19,6 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
 from PySide6.QtCore import QTimer
 
 from aegui.app.jobs import JobStatus
@@ -49,7 +55,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "-q", "--quality", type=int, default=4, help="quality level, 1 to 8 (default 4)"
     )
+    parser.add_argument(
+        "--operation",
+        choices=["compress", "denoise", "stylize"],
+        default="compress",
+        help="operation to run on the samples (default compress)",
+    )
+    parser.add_argument(
+        "--noise", type=float, default=25.0, help="sigma of the noise added for denoise"
+    )
     return parser.parse_args(argv)
+
+
+def add_noise(source: Path, target: Path, sigma: float) -> None:
+    """Write ``source`` with white Gaussian noise of ``sigma`` (0..255) as a PNG."""
+    with Image.open(source) as image:
+        pixels = np.asarray(image.convert("RGB"), dtype=np.float64)
+    noise = np.random.default_rng(0).normal(0.0, sigma, pixels.shape)
+    noisy = np.clip(np.rint(pixels + noise), 0, 255).astype(np.uint8)
+    Image.fromarray(noisy).save(target)
 
 
 def settle(milliseconds: int) -> None:
@@ -73,13 +97,24 @@ def main(argv: list[str] | None = None) -> int:
         photos = []
         for sample in samples:
             photos.append(scratch / sample.name)
-            shutil.copyfile(sample, photos[-1])
+            if args.operation == "denoise":
+                add_noise(sample, photos[-1], args.noise)
+            else:
+                shutil.copyfile(sample, photos[-1])
         settings = AppSettings.from_file(scratch / "settings.ini")
         window = MainWindow(settings)
         window.resize(width, height)
         window.move(0, 0)
         window.show()
         window.options.set_option("quality", args.quality)
+        if args.operation != "compress":
+            window.options.set_operation(args.operation)
+            if window.options.current_operation().key != args.operation:
+                window.close()
+                raise SystemExit(
+                    f"screenshot: the window does not offer {args.operation}; "
+                    "is its model in pretrained/manifest.json?"
+                )
         wait_for(lambda: window.queue.model_id is not None, TIMEOUT_S)
 
         jobs = window.add_paths(photos)
