@@ -1,0 +1,86 @@
+# SPDX-License-Identifier: MIT
+"""The benchmark page renders each section from its JSON results."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def load_write_page():
+    spec = importlib.util.spec_from_file_location("write_page", REPO / "benchmarks" / "write_page.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def method(psnr: float, seconds: float, images: int = 3) -> dict[str, float]:
+    return {"psnr-rgb": psnr, "seconds_per_image": seconds, "images": images}
+
+
+def test_denoise_and_stylize_sections(tmp_path: Path) -> None:
+    denoise = {
+        "meta": {
+            "machine": {"cpu": "Test CPU", "cores": 2},
+            "torch_threads": 2,
+            "images": ["a.png", "b.png", "c.png"],
+            "bm3d_images": 1,
+            "seed": 0,
+            "date": "2026-12-04T10:00:00+00:00",
+            "command": "python benchmarks/denoise_cbsd68.py",
+        },
+        "results": {
+            "gaussian-25": {
+                "noisy": method(20.6, 0.0),
+                "aegui": method(30.1, 0.5),
+                "aegui-sigma": method(30.3, 0.5),
+                "cbm3d": method(30.4, 20.0, 1),
+                "nlmeans": method(28.0, 0.4),
+                "subset": {"aegui": 29.9, "cbm3d": 30.4},
+            },
+            "salt-and-pepper-10": {
+                "noisy": method(15.0, 0.0),
+                "aegui": method(27.5, 0.5),
+                "median3x3": method(26.2, 0.05),
+            },
+        },
+    }
+    stylize = {
+        "meta": {
+            "photo": "kodim23.png",
+            "size": "768x512",
+            "styles": ["wave.jpg"],
+            "threads": 2,
+            "scores-model": "test-model",
+            "machine": "Test CPU, 2 cores",
+            "date": "2026-12-04",
+            "command": "python benchmarks/stylize_speed.py",
+        },
+        "results": {
+            "aegui": {
+                "version": "test-model",
+                "median-seconds": 0.3,
+                "edge-correlation": 0.5,
+                "content-distance": 0.1,
+                "style-distance": 0.01,
+                "histogram-distance": 0.2,
+            }
+        },
+    }
+    (tmp_path / "denoise-cbsd68.json").write_text(json.dumps(denoise))
+    (tmp_path / "stylize-speed.json").write_text(json.dumps(stylize))
+    page = tmp_path / "page.md"
+
+    load_write_page().main(["--results", str(tmp_path), "--out", str(page)])
+
+    text = page.read_text()
+    assert "## Denoising: CBSD68" in text
+    assert "| 25 | 20.60 | 30.10 | 30.30 | 28.00 | 29.90 | 30.40 | 30.71 | 31.23 |" in text
+    assert "| 25 | 0.50 | 20.0 | 40x | 0.40 |" in text
+    assert "| salt-and-pepper-10 | 15.00 | 27.50 | 26.20 | 0.50 |" in text
+    assert "## Style transfer: speed and scores" in text
+    assert "| aegui test-model | 0.300 | 0.500 | 0.1000 | 0.01000 | 0.200 |" in text
+    assert "## Compression" not in text
