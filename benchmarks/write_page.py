@@ -265,13 +265,13 @@ def stylize_section(folder: Path) -> list[str]:
             f"| {name} {row['version']} | {row['median-seconds']:.3f} | {row['edge-correlation']:.3f} "
             f"| {row['content-distance']:.4f} | {row['style-distance']:.5f} | {row['histogram-distance']:.3f} |"
         )
-    if (REPO / "docs" / "contact-sheet.png").exists():
+    if (REPO / "docs" / "style-contact-sheet.png").exists():
         lines += [
             "",
             "Contact sheet (`python benchmarks/contact_sheet.py`): four Kodak photos, each "
             "stylized at full resolution with every preset, then reduced for the page.",
             "",
-            "![Contact sheet](contact-sheet.png)",
+            "![Contact sheet](style-contact-sheet.png)",
         ]
     return [*lines, ""]
 
