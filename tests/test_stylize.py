@@ -98,8 +98,8 @@ def test_adain_sets_style_statistics() -> None:
 
 def test_default_parameter_count() -> None:
     model = Stylizer()
-    assert parameter_count(model.encoder) == 582_176
-    assert parameter_count(model.decoder) == 581_923
+    assert parameter_count(model.encoder) == 145_936
+    assert parameter_count(model.decoder) == 145_811
 
 
 def receptive_reach(network, cell: int) -> int:

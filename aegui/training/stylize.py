@@ -65,13 +65,13 @@ def setup_args(parser: argparse.ArgumentParser) -> None:
         help="run folder; each stage writes STAGE/checkpoint.pt in it",
     )  # fmt: skip
     parser.add_argument(
-        "--width", type=int, default=32, help="channels of the first encoder stage"
+        "--width", type=int, default=16, help="channels of the first encoder stage"
     )
     parser.add_argument("--crop", type=int, default=128, help="crop size in pixels")
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument(
-        "--style-weight", type=float, default=2.0,
+        "--style-weight", type=float, default=25.0,
         help="weight of the style loss against the content loss (decoder stage)",
     )  # fmt: skip
     parser.add_argument(

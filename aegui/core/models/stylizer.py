@@ -70,7 +70,7 @@ def channel_widths(width: int) -> tuple[int, int, int, int]:
 class Encoder(nn.Module):
     """VGG-like feature extractor returning relu1 to relu4 at scales 1, 1/2, 1/4, 1/8."""
 
-    def __init__(self, width: int = 32) -> None:
+    def __init__(self, width: int = 16) -> None:
         super().__init__()
         w1, w2, w3, w4 = channel_widths(width)
         self.enc1 = nn.Sequential(*conv_relu(3, w1), *conv_relu(w1, w1))
@@ -94,7 +94,7 @@ class Encoder(nn.Module):
 class Decoder(nn.Module):
     """Mirror of the encoder: relu4 features back to RGB, nearest-neighbour upsampling."""
 
-    def __init__(self, width: int = 32) -> None:
+    def __init__(self, width: int = 16) -> None:
         super().__init__()
         w1, w2, w3, w4 = channel_widths(width)
         self.dec4 = nn.Sequential(*conv_relu(w4, w3))
@@ -154,7 +154,7 @@ class Stylizer(nn.Module):
             2, 4 and 8 times as many, and the decoder mirrors them.
     """
 
-    def __init__(self, width: int = 32) -> None:
+    def __init__(self, width: int = 16) -> None:
         super().__init__()
         if width < 1:
             raise ValueError(
