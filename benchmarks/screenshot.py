@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         window.options.set_option("quality", args.quality)
         if args.operation != "compress":
             window.options.set_operation(args.operation)
-            if window.options.current_operation().key != args.operation:
+            if window.options.current_operation() != args.operation:
                 window.close()
                 raise SystemExit(
                     f"screenshot: the window does not offer {args.operation}; "

@@ -30,9 +30,10 @@ OptionWidget = QSpinBox | QCheckBox | QSlider | StylePicker
 class OptionsBar(QWidget):
     """The operation chooser, one control per option, and the output folder.
 
-    Every option of every available operation is shown, because files the
-    chosen operation does not take (an ``.aez`` while Compress is chosen) go to
-    another operation, which still reads its own options from here.
+    Only the chosen operation's options are shown, so the bar fits a normal
+    window. The others keep their values, because files the chosen operation
+    does not take (an ``.aez`` while Compress is chosen) go to another
+    operation, which still reads its own options from here.
     """
 
     operation_changed = Signal(str)
@@ -53,10 +54,16 @@ class OptionsBar(QWidget):
         layout.addWidget(self.operation)
 
         self.option_boxes: dict[str, OptionWidget] = {}
+        self.option_groups: dict[str, QWidget] = {}
         self.style_picker: StylePicker | None = None
         specs = _unique_options()
         for spec in specs:
-            box = self._add_option(layout, spec)
+            group = QWidget(self)
+            group_layout = QHBoxLayout(group)
+            group_layout.setContentsMargins(0, 0, 0, 0)
+            box = self._add_option(group_layout, spec)
+            layout.addWidget(group)
+            self.option_groups[spec.key] = group
             box.setToolTip(spec.tooltip)
             box.setObjectName(f"option_{spec.key}")
             self.option_boxes[spec.key] = box
@@ -85,6 +92,7 @@ class OptionsBar(QWidget):
         layout.addWidget(choose)
         layout.addWidget(reset)
         self._output_dir: Path | None = None
+        self._show_options(self.current_operation())
 
     def _add_option(self, layout: QHBoxLayout, spec: OptionSpec) -> OptionWidget:
         layout.addSpacing(12)
@@ -182,7 +190,18 @@ class OptionsBar(QWidget):
             self.set_output_dir(Path(chosen))
 
     def _on_operation_index(self, index: int) -> None:
-        self.operation_changed.emit(str(self.operation.itemData(index)))
+        key = str(self.operation.itemData(index))
+        self._show_options(key)
+        self.operation_changed.emit(key)
+
+    def _show_options(self, key: str) -> None:
+        """Show the option controls of operation ``key`` and hide the others."""
+        wanted: set[str] = set()
+        for operation in available_operations():
+            if operation.key == key:
+                wanted = {spec.key for spec in operation.options}
+        for option_key, group in self.option_groups.items():
+            group.setVisible(option_key in wanted)
 
 
 def _widget_value(box: OptionWidget) -> int:

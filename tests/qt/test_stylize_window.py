@@ -156,3 +156,19 @@ def test_failed_preview_reports_reason(qtbot, tiny_stylizer, tmp_path: Path) -> 
         previewer.request(request)
     assert "broken.png: not an image file" in blocker.args[1]
     assert previewer.shutdown(TIMEOUT_MS)
+
+
+def test_options_bar_shows_chosen_operation(qtbot, tiny_stylizer, settings, conflicts) -> None:
+    window = stylize_window(qtbot, settings, conflicts)
+    groups = window.options.option_groups
+
+    window.options.set_operation("compress")
+    assert not groups["quality"].isHidden()
+    assert groups["style"].isHidden()
+    assert groups["style_strength"].isHidden()
+
+    window.options.set_operation("stylize")
+    assert groups["quality"].isHidden()
+    assert not groups["style"].isHidden()
+    assert not groups["preserve_color"].isHidden()
+    assert window.options.option_values()["quality"] == 4
