@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -154,6 +155,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Decide on the window before building the parser: the training options
     # import torch, which would delay the window by a second or more.
     if not argv or not argv[0].startswith("-") and argv[0] not in HANDLERS:
+        mistake = _mistyped_command(argv)
+        if mistake:
+            print(f"aegui: {mistake}", file=sys.stderr)
+            return EXIT_USAGE
         return _open_window(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -171,7 +176,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     return handler(args, parser)
 
 
+def _mistyped_command(argv: list[str]) -> str | None:
+    """Return why ``argv`` is no list of files to open, or None if it may be one.
+
+    The window takes only file names, so an option, or a first word that is
+    no file and has no suffix, means a mistyped command.
+    """
+    first = argv[0]
+    if Path(first).exists():
+        return None
+    looks_like_word = "/" not in first and "." not in first
+    if not looks_like_word and not any(arg.startswith("-") for arg in argv):
+        return None
+    import difflib
+
+    known = sorted(HANDLERS)
+    guess = difflib.get_close_matches(first, known, n=1)
+    hint = f" (did you mean '{guess[0]}'?)" if guess else ""
+    return (
+        f"unknown command '{first}'{hint}; commands are {', '.join(known)}, "
+        "and 'aegui FILE...' opens files in the window"
+    )
+
+
+def _display_missing() -> bool:
+    """Return whether a Linux session has no display for the window to use."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def _open_window(paths: list[str]) -> int:
+    if _display_missing():
+        print(
+            "aegui: cannot open the window: no display (DISPLAY and WAYLAND_DISPLAY "
+            "are not set); use a command such as 'aegui compress', see 'aegui --help'",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     try:
         from aegui.qt.main import run_window
     except ImportError as error:

@@ -200,3 +200,23 @@ def test_empty_image_file(tmp_path, tiny_codec, capsys):
     empty.write_bytes(b"")
     assert main(["compress", str(empty), "-o", str(tmp_path / "o")]) == EXIT_FAILED
     assert "empty.png: empty file (0 bytes)" in capsys.readouterr().err
+
+
+def test_mistyped_command_is_usage_error(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["compres", "photo.png", "-o", "out"]) == EXIT_USAGE
+    error = capsys.readouterr().err
+    assert "unknown command 'compres'" in error
+    assert "did you mean 'compress'" in error
+    assert not (tmp_path / "aegui-out").exists()
+
+
+def test_window_without_display_fails_cleanly(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(photo)
+    assert main([str(photo)]) == EXIT_FAILED
+    assert "no display" in capsys.readouterr().err
