@@ -67,9 +67,12 @@ def positive_int(text: str) -> int:
 
 
 def check_output_folder(parser: argparse.ArgumentParser, folder: Path) -> None:
-    """Stop with a usage error when the output folder exists as a file."""
-    if folder.exists() and not folder.is_dir():
-        parser.error(f"output folder {folder} exists and is not a folder")
+    """Stop with a usage error when the output folder or a folder above it is a file."""
+    for part in (folder, *folder.parents):
+        if part.exists():
+            if not part.is_dir():
+                parser.error(f"output folder {folder}: {part} exists and is not a folder")
+            return
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -284,10 +287,16 @@ def run_batch(
     for source, base in pairs:
         destination = output_path(source, base, out_dir, out_suffix)
         key = destination.resolve()
+        if key == source.resolve():
+            failures.append(
+                f"{source}: its output would replace the input itself; choose another "
+                "output folder (not even --force overwrites an input)"
+            )
+            continue
         if key in planned:
             failures.append(
                 f"{source}: its output {destination} is also the output of {planned[key]}; "
-                "give the folders one at a time or rename one of the files"
+                "rename one of the files, or give them in separate runs"
             )
             continue
         planned[key] = source
@@ -446,6 +455,7 @@ def _stylize(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return EXIT_OK
     if not args.inputs or args.output is None or args.style is None:
         parser.error("stylize needs INPUT..., -o OUTDIR and --style (or --list-styles)")
+    check_output_folder(parser, args.output)
     try:
         load_style(args.style)
     except StyleError as error:

@@ -220,3 +220,32 @@ def test_window_without_display_fails_cleanly(tmp_path, capsys, monkeypatch):
     Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(photo)
     assert main([str(photo)]) == EXIT_FAILED
     assert "no display" in capsys.readouterr().err
+
+
+def test_output_below_a_file_is_usage_error(tiny_codec, photo_folder, tmp_path, capsys):
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a folder")
+    with pytest.raises(SystemExit) as stop:
+        main(["compress", str(photo_folder), "-o", str(blocker / "sub")])
+    assert stop.value.code == EXIT_USAGE
+    assert "exists and is not a folder" in capsys.readouterr().err
+
+
+def test_output_named_like_a_folder_fails(tiny_codec, photo_folder, tmp_path, capsys):
+    out = tmp_path / "out"
+    first = sorted(photo_folder.glob("*.png"))[0]
+    (out / f"{first.stem}.aez" / "inside").mkdir(parents=True)
+    status = main(["compress", str(first), "-o", str(out), "--force"])
+    assert status == EXIT_FAILED
+    assert "a folder of that name exists" in capsys.readouterr().err
+    assert (out / f"{first.stem}.aez" / "inside").is_dir()
+
+
+def test_force_never_replaces_the_input(tiny_denoiser, tmp_path, capsys):
+    photo = tmp_path / "pic.png"
+    Image.fromarray(natural_image(32, 48)).save(photo)
+    original = photo.read_bytes()
+    status = main(["denoise", str(photo), "-o", str(tmp_path), "--force"])
+    assert status == EXIT_FAILED
+    assert "would replace the input itself" in capsys.readouterr().err
+    assert photo.read_bytes() == original

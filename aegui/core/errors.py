@@ -22,3 +22,7 @@ class ModelError(AeguiError):
 
 class OutputExistsError(AeguiError):
     """An output file exists and overwriting was not requested."""
+
+
+class OutputWriteError(AeguiError):
+    """An output cannot be written: its name is a folder, or its folder is a file."""

@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from aegui.core.container import MAX_PIXELS, Mode
-from aegui.core.errors import ImageReadError, OutputExistsError
+from aegui.core.errors import ImageReadError, OutputExistsError, OutputWriteError
 
 logger = logging.getLogger(__name__)
 
@@ -170,9 +170,16 @@ def write_atomic(path: Path, data: bytes, overwrite: bool = False) -> None:
     ``.aegui-*.tmp`` file, never a half-written ``path``.
     """
     path = Path(path)
+    if path.is_dir():
+        raise OutputWriteError(f"{path}: a folder of that name exists; aegui never replaces a folder")
     if path.exists() and not overwrite:
         raise OutputExistsError(f"{path}: already exists (use --force to overwrite)")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise OutputWriteError(
+            f"{path}: cannot create the folder {path.parent}, because part of it is a file"
+        ) from None
     # os.open with mode 0o666 lets the umask decide the permissions, as for any
     # other new file (mkstemp would force 0o600).
     while True:
