@@ -309,7 +309,9 @@ def run_batch(
     for index, (source, destination) in enumerate(jobs):
         bar.update(index, source.name)
         try:
-            result = job(source, destination, lambda f, i=index: bar.update(i + f, source.name))
+            result = job(
+                source, destination, lambda f, i=index, name=source.name: bar.update(i + f, name)
+            )
         except KeyboardInterrupt:
             bar.close()
             left = len(jobs) - index
