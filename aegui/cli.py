@@ -110,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     denoise.add_argument(
         "-s", "--strength", type=_strength, default=None, metavar="auto|FLOAT",
         help="'auto' (default) denoises at the noise level estimated in each image; "
-        "a number from 0 to 4 multiplies that level (1 equals auto)",
+        "a number from 0 to 4 scales the effect: 0 keeps the image, 0.5 goes halfway, "
+        "1 equals auto, and above 1 the network is told that many times the level",
     )  # fmt: skip
     denoise.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
 

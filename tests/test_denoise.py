@@ -353,10 +353,19 @@ def test_strength_scales_estimate(
     one = denoise_file(photo_file, tmp_path / "one.png", strength=1.0)
     double = denoise_file(photo_file, tmp_path / "double.png", strength=2.0)
     off = denoise_file(photo_file, tmp_path / "off.png", strength=0.0)
+    half = denoise_file(photo_file, tmp_path / "half.png", strength=0.5)
     assert auto.noise_level is not None and auto.noise_level > 0
     assert one.noise_level == auto.noise_level
     assert double.noise_level == pytest.approx(2 * auto.noise_level)
-    assert off.noise_level == 0.0
+    assert half.noise_level == auto.noise_level
+    assert off.noise_level == auto.noise_level
+    original = np.asarray(Image.open(photo_file).convert("RGB"), dtype=np.int16)
+    unchanged = np.asarray(Image.open(tmp_path / "off.png").convert("RGB"), dtype=np.int16)
+    full = np.asarray(Image.open(tmp_path / "one.png").convert("RGB"), dtype=np.int16)
+    mixed = np.asarray(Image.open(tmp_path / "half.png").convert("RGB"), dtype=np.int16)
+    assert np.array_equal(unchanged, original)
+    inside = (full > 0) & (full < 255)  # where clipping did not change the full result
+    assert np.abs(mixed - (original + full) / 2)[inside].max() <= 1.0
     assert (tmp_path / "auto.png").read_bytes() == (tmp_path / "one.png").read_bytes()
     assert (tmp_path / "auto.png").read_bytes() != (
         tmp_path / "double.png"

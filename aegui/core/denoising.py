@@ -69,11 +69,28 @@ class Denoiser:
         """Return the estimated noise sigma of ``pixels`` and the level to denoise at.
 
         ``pixels`` is (H, W, 3) on the 0..255 scale. The level is the estimate
-        times ``strength``, and a ``strength`` of None means 1 (the estimate).
+        times ``strength`` when it is above 1, and the estimate itself
+        otherwise (None means 1); ``blend`` takes care of strengths below 1.
         """
         check_strength(strength)
         estimate = estimate_noise_sigma(pixels)
-        return estimate, estimate * (1.0 if strength is None else strength)
+        factor = 1.0 if strength is None else max(strength, 1.0)
+        return estimate, estimate * factor
+
+    @staticmethod
+    def blend(
+        pixels: np.ndarray, denoised: np.ndarray, strength: float | None
+    ) -> np.ndarray:
+        """Mix ``denoised`` back with ``pixels`` for a strength below 1.
+
+        The network removes much of the noise even when told the level is 0,
+        so a strength below 1 moves the result that far from the input towards
+        the denoised image instead: 0 returns the input unchanged.
+        """
+        if strength is None or strength >= 1.0:
+            return denoised
+        original = np.asarray(pixels, dtype=np.float32)
+        return original + np.float32(strength) * (denoised - original)
 
     def denoise(
         self,

@@ -316,10 +316,11 @@ def denoise_file(
 ) -> JobResult:
     """Denoise one image into a PNG in the image's original mode.
 
-    The noise level is estimated from the image and multiplied by ``strength``,
-    a number from 0 to 4. None means automatic, which uses the estimate itself.
-    Alpha is copied unchanged and grayscale images stay grayscale. Large images
-    run in tiles.
+    The noise level is estimated from the image. ``strength`` is a number
+    from 0 to 4: above 1 it multiplies the level the network is told, below 1
+    it mixes the result with the input (0 keeps the input). None means
+    automatic, which equals 1. Alpha is copied unchanged and grayscale images
+    stay grayscale. Large images run in tiles.
     """
     from aegui.core.denoising import check_strength
     from aegui.core.zoo import load_denoiser
@@ -335,6 +336,7 @@ def denoise_file(
     denoised = denoiser.denoise(  # type: ignore[attr-defined]
         image.rgb, level, progress=_part(progress, 0.05, 0.95), cancelled=cancelled
     )
+    denoised = denoiser.blend(image.rgb, denoised, strength)  # type: ignore[attr-defined]
     result = write_png_result(
         source,
         output,
