@@ -424,7 +424,7 @@ def _add_stylize_parser(commands: argparse._SubParsersAction) -> None:
     stylize.add_argument("--style", metavar="PRESET_OR_FILE", help="preset name or style image file")
     stylize.add_argument(
         "-s", "--strength", type=_style_strength, default=1.0, metavar="S",
-        help="from 0 (the photo as the decoder redraws it) to 1 (full style); default 1",
+        help="from 0 (the photo unchanged) to 1 (full style); default 1",
     )  # fmt: skip
     stylize.add_argument(
         "--preserve-color", action="store_true",

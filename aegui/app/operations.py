@@ -214,7 +214,7 @@ STYLE_STRENGTH = OptionSpec(
     minimum=0,
     maximum=100,
     default=100,
-    tooltip="0% redraws the photo, 100% applies the full style",
+    tooltip="0% keeps the photo, 100% applies the full style",
     widget="slider",
     unit="%",
 )
