@@ -186,9 +186,9 @@ def _mistyped_command(argv: list[str]) -> str | None:
     The window takes only file names, so an option, or a first word that is
     no file and has no suffix, means a mistyped command.
     """
-    first = argv[0]
-    if Path(first).exists():
+    if not argv or Path(argv[0]).exists():
         return None
+    first = argv[0]
     looks_like_word = "/" not in first and "." not in first
     if not looks_like_word and not any(arg.startswith("-") for arg in argv):
         return None
