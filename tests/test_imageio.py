@@ -146,3 +146,12 @@ def test_write_atomic_never_overwrites(tmp_path):
     write_atomic(path, b"second", overwrite=True)
     assert path.read_bytes() == b"second"
     assert not list(tmp_path.glob(".aegui-*"))
+
+
+def test_aez_renamed_as_image_is_named(tmp_path: Path) -> None:
+    from aegui.core.container import MAGIC
+
+    fake = tmp_path / "photo.png"
+    fake.write_bytes(MAGIC + b"\0" * 64)
+    with pytest.raises(ImageReadError, match="this is an .aez file"):
+        load_image(fake)

@@ -81,9 +81,15 @@ def load_image(path: Path, max_pixels: int = MAX_PIXELS) -> LoadedImage:
                 loaded = _to_arrays(path, oriented, bit_depth, notes)
     except ImageReadError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageReadError(f"{path}: image too large (decompression bomb check)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ImageReadError(
+            f"{path}: image too large to open safely (Pillow: {error})"
+        ) from None
     except UnidentifiedImageError:
+        if _starts_with_aez_magic(path):
+            raise ImageReadError(
+                f"{path}: this is an .aez file, not an image; open it with 'aegui decompress'"
+            ) from None
         raise ImageReadError(f"{path}: not an image file, or a format Pillow cannot read") from None
     except PermissionError:
         raise ImageReadError(f"{path}: permission denied") from None
@@ -95,6 +101,17 @@ def load_image(path: Path, max_pixels: int = MAX_PIXELS) -> LoadedImage:
         logger.warning("%s", note)
     loaded.warnings = notes
     return loaded
+
+
+def _starts_with_aez_magic(path: Path) -> bool:
+    """Return whether the file begins with the ``.aez`` signature."""
+    from aegui.core.container import MAGIC
+
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(MAGIC)) == MAGIC
+    except OSError:
+        return False
 
 
 def _source_bit_depth(path: Path, image: Image.Image) -> int:

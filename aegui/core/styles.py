@@ -68,10 +68,7 @@ def load_style(style: str | Path, side: int = STYLE_SIDE) -> np.ndarray:
     try:
         image = load_image(path)
     except ImageReadError as error:
-        raise StyleError(
-            f"Invalid style image {path}: {error} "
-            f"(presets: {describe_presets(preset_paths())})"
-        ) from None
+        raise StyleError(f"Invalid style image: {error}") from None
     rgb = image.rgb
     long_side = max(rgb.shape[:2])
     if long_side > side:
