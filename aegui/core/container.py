@@ -125,6 +125,8 @@ def unpack(data: bytes, source: str = "<bytes>") -> tuple[AezHeader, list[bytes]
     def fail(reason: str) -> AezFormatError:
         return AezFormatError(f"{source}: {reason}")
 
+    if not data:
+        raise fail("empty file (0 bytes)")
     if len(data) < len(MAGIC) + 6 or data[: len(MAGIC)] != MAGIC:
         if data[:4] == MAGIC[:4]:
             raise fail("truncated .aez file (header incomplete)")
