@@ -88,7 +88,7 @@ def test_trailing_bytes_are_rejected():
 @pytest.mark.parametrize(
     ("data", "reason"),
     [
-        (b"", "not an .aez file"),
+        (b"", "empty file"),
         (b"\x89PNG\r\n\x1a\n" + bytes(40), "not an .aez file"),
         (b"hello world, this is text", "not an .aez file"),
     ],
