@@ -44,7 +44,7 @@ class ProgressLine:
         width = 30
         filled = int(width * done / self.total)
         elapsed = time.monotonic() - self.started
-        text = f"\r[{'#' * filled}{'.' * (width - filled)}] {done:.0f}/{self.total} {elapsed:.0f}s {label}"
+        text = f"\r[{'#' * filled}{'.' * (width - filled)}] {int(done)}/{self.total} {elapsed:.0f}s {label}"
         sys.stderr.write(text[:100].ljust(100))
         sys.stderr.flush()
 
