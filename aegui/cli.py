@@ -181,10 +181,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _mistyped_command(argv: list[str]) -> str | None:
-    """Return why ``argv`` is no list of files to open, or None if it may be one.
+    """Return why ``argv`` cannot be files to open in the window, or None.
 
-    The window takes only file names, so an option, or a first word that is
-    no file and has no suffix, means a mistyped command.
+    The window takes only file names. An option, or a first word that is not
+    an existing file and has no suffix, means a mistyped command.
     """
     if not argv or Path(argv[0]).exists():
         return None

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Copy measured scores from benchmarks/results into pretrained/manifest.json.
 
-The manifest says what each shipped model scores. This script takes those
+The manifest records what each shipped model scores. This script takes those
 numbers from the benchmark JSON files, so the manifest and docs/benchmarks.md
 show the same run. A model whose results are missing keeps its entry as it is::
 

@@ -147,7 +147,8 @@ def gui_section(folder: Path) -> list[str]:
     ]
 
 
-# Published CBSD68 PSNR (dB) for sigma 15, 25 and 50, from the targets.
+# Published CBSD68 PSNR (dB) for sigma 15, 25 and 50: CBM3D (Dabov et al. 2007)
+# and CDnCNN (Zhang et al. 2017), as reported in the DnCNN paper's colour table.
 PUBLISHED_DENOISE = {
     "CBM3D": {15: 33.52, 25: 30.71, 50: 27.38},
     "CDnCNN": {15: 33.89, 25: 31.23, 50: 27.92},

@@ -70,7 +70,7 @@ class Denoiser:
 
         ``pixels`` is (H, W, 3) on the 0..255 scale. The level is the estimate
         times ``strength`` when it is above 1, and the estimate itself
-        otherwise (None means 1); ``blend`` takes care of strengths below 1.
+        otherwise (None means 1). ``blend`` handles strengths below 1.
         """
         check_strength(strength)
         estimate = estimate_noise_sigma(pixels)
@@ -83,7 +83,7 @@ class Denoiser:
     ) -> np.ndarray:
         """Mix ``denoised`` back with ``pixels`` for a strength below 1.
 
-        The network removes much of the noise even when told the level is 0,
+        The network removes much of the noise even when conditioned on level 0,
         so a strength below 1 moves the result that far from the input towards
         the denoised image instead: 0 returns the input unchanged.
         """
