@@ -179,9 +179,15 @@ class MainWindow(QMainWindow):
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         toolbar.addAction(self.open_files_action)
         toolbar.addAction(self.open_folder_action)
-        toolbar.addSeparator()
-        toolbar.addWidget(self.options)
         self.addToolBar(toolbar)
+        # The options get a row of their own: with the style picker they need
+        # about 1100 pixels, more than fits beside the Open buttons.
+        self.addToolBarBreak()
+        options_bar = QToolBar("Options", self)
+        options_bar.setObjectName("optionsToolbar")
+        options_bar.setMovable(False)
+        options_bar.addWidget(self.options)
+        self.addToolBar(options_bar)
 
         self.drop_zone = DropZone(self)
         self.drop_zone.setMaximumHeight(150)
