@@ -669,3 +669,13 @@ def test_operation_check_leaves_torch_unloaded(tiny_stylize_pretrained: Path) ->
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == "['compress', 'decompress', 'stylize'] False"
+
+
+def test_bfloat16_result_is_close(tiny_stylizer) -> None:
+    pixels = natural_image(64, 48, seed=3)
+    style = tiny_stylizer.style_statistics(load_style("wave"))
+    exact = tiny_stylizer.stylize(pixels, style, 1.0)
+    fast = StyleTransfer(tiny_stylizer.model, "fast", bfloat16=True)
+    result = fast.stylize(pixels, style, 1.0)
+    assert result.dtype == np.float32
+    assert np.abs(result - exact).mean() < 3.0

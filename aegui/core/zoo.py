@@ -210,9 +210,11 @@ def _build_stylizer(
     path: Path, tensors: dict[str, np.ndarray], meta: dict[str, Any], digest: bytes
 ) -> Any:
     from aegui.core.models.stylizer import ARCHITECTURE, Stylizer
-    from aegui.core.stylizing import StyleTransfer
+    from aegui.core.stylizing import StyleTransfer, native_bfloat16
 
     _check_architecture(meta, ARCHITECTURE, "stylizer", path)
     model = Stylizer(meta["width"])
     _fill(model, tensors, path)
-    return StyleTransfer(model, meta["model_id"], digest=digest)
+    return StyleTransfer(
+        model, meta["model_id"], digest=digest, bfloat16=native_bfloat16()
+    )
