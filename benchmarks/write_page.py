@@ -251,7 +251,7 @@ def stylize_section(folder: Path) -> list[str]:
         f"Measured {meta['date']} on {meta['machine']}, {meta['threads']} threads, with "
         f"`{meta['command']}`: photo {meta['photo']} ({meta['size']}), styles "
         f"{', '.join(meta['styles'])}. Seconds are the median over all timed runs and "
-        "include the style's statistics. Scores are means over the styles: edge "
+        "include the style's statistics. Scores are means over the styles. They are edge "
         "correlation (Sobel magnitudes of photo and result, higher keeps more of the "
         "photo), content and style distances in aegui's encoder "
         f"({meta['scores-model']}, lower is closer; they favour aegui, whose decoder was "

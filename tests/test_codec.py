@@ -259,7 +259,7 @@ def test_exact_upsample_equals_integer_transposed_convolution():
             result = _exact_upsample(
                 torch.from_numpy(x.astype(np.float64)),
                 matrix,
-                np.rint(subpixel_bias[::4]).astype(np.int64),
+                torch.from_numpy(np.rint(subpixel_bias[::4])),
             )
         finally:
             intsynth.CHUNK_ELEMENTS = saved

@@ -95,6 +95,10 @@ class ExactSynthesis:
     def __init__(self, stages: list[SynthesisStage]) -> None:
         self.stages = stages
         self._matrices = [subpixel_to_matrix(stage.weight) for stage in stages]
+        # The four phases of a sub-pixel bias repeat the transposed convolution's.
+        self._biases = [
+            torch.from_numpy(stage.bias[::4].astype(np.float64)) for stage in stages
+        ]
 
     @classmethod
     def from_float(
@@ -159,10 +163,12 @@ class ExactSynthesis:
         first = self.stages[0]
         x = torch.round(y_hat[0].double() * 2.0**first.in_fraction)
         x = x.clamp(-(2.0**CONV_INPUT_BITS), 2.0**CONV_INPUT_BITS)
-        for stage, matrix in zip(self.stages, self._matrices, strict=True):
+        for stage, matrix, bias in zip(
+            self.stages, self._matrices, self._biases, strict=True
+        ):
             if cancelled is not None and cancelled():
                 raise InterruptedError("Cancelled during synthesis")
-            x = _exact_upsample(x, matrix, stage.bias[::4])
+            x = _exact_upsample(x, matrix, bias)
             scale = 2.0 ** -(stage.in_fraction + stage.weight_fraction)
             if stage.gamma is None:
                 pixels = x.mul_(scale).clamp_(0.0, 1.0).mul_(255.0).round_()
@@ -175,7 +181,7 @@ def subpixel_to_matrix(weight: np.ndarray) -> torch.Tensor:
     """Return the (out * 25, in) float64 matrix of a 5x5 transposed convolution.
 
     ``weight`` is a sub-pixel weight (4 * out, in, 3, 3) from
-    ``transposed_to_subpixel``; row ``o * 25 + 5 * ky + kx`` of the result contains
+    ``transposed_to_subpixel``. Row ``o * 25 + 5 * ky + kx`` of the result contains
     tap (ky, kx) of output channel ``o``. Every tap appears once among the four
     phases, so this undoes the conversion without loss.
     """
@@ -217,7 +223,7 @@ def _inverse_gdn(v: torch.Tensor, stage: SynthesisStage) -> torch.Tensor:
 
 
 def _exact_upsample(
-    x: torch.Tensor, matrix: torch.Tensor, bias_int: np.ndarray
+    x: torch.Tensor, matrix: torch.Tensor, bias: torch.Tensor
 ) -> torch.Tensor:
     """Apply a 5x5 stride-2 transposed convolution to integer-valued float64 ``x``.
 
@@ -241,7 +247,6 @@ def _exact_upsample(
         )[0]
         full[:, 2 * top : 2 * top + 2 * rows + 3] += band
     result = full[:, 2 : 2 + 2 * height, 2 : 2 + 2 * width]
-    bias = torch.from_numpy(bias_int.astype(np.float64))
     return result.add_(bias[:, None, None])
 
 

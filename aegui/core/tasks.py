@@ -53,9 +53,8 @@ class JobResult:
     psnr: float | None = None
     quality: int | None = None
     warnings: list[str] = field(default_factory=list)
-    noise_level: float | None = (
-        None  # sigma (0..255 scale) the denoiser was conditioned on
-    )
+    # Sigma (0..255 scale) the denoiser was conditioned on.
+    noise_level: float | None = None
 
 
 def collect_inputs(

@@ -47,8 +47,10 @@ class OptionsBar(QWidget):
 
         self.operation = QComboBox(self)
         self.operation.setToolTip("Operation for new files that it accepts")
+        self._option_keys: dict[str, set[str]] = {}
         for operation in available_operations():
             self.operation.addItem(operation.label, operation.key)
+            self._option_keys[operation.key] = {spec.key for spec in operation.options}
         self.operation.currentIndexChanged.connect(self._on_operation_index)
         layout.addWidget(QLabel("&Operation:", self, buddy=self.operation))
         layout.addWidget(self.operation)
@@ -109,11 +111,17 @@ class OptionsBar(QWidget):
             check = QCheckBox(spec.label, self)
             check.setChecked(bool(spec.default))
             check.toggled.connect(
-                lambda checked, key=spec.key: self.option_changed.emit(key, int(checked))
+                lambda checked, key=spec.key: self.option_changed.emit(
+                    key, int(checked)
+                )
             )
             layout.addWidget(check)
             return check
-        box = QSlider(Qt.Orientation.Horizontal, self) if spec.widget == "slider" else QSpinBox(self)
+        box = (
+            QSlider(Qt.Orientation.Horizontal, self)
+            if spec.widget == "slider"
+            else QSpinBox(self)
+        )
         box.setRange(spec.minimum, spec.maximum)
         box.setValue(spec.default)
         box.valueChanged.connect(
@@ -126,7 +134,9 @@ class OptionsBar(QWidget):
             box.setMinimumWidth(100)
             value_label = QLabel(f"{spec.default}{spec.unit}", self)
             value_label.setMinimumWidth(
-                value_label.fontMetrics().horizontalAdvance(f"{spec.maximum}{spec.unit}")
+                value_label.fontMetrics().horizontalAdvance(
+                    f"{spec.maximum}{spec.unit}"
+                )
             )
             box.valueChanged.connect(
                 lambda value: value_label.setText(f"{value}{spec.unit}")
@@ -137,7 +147,9 @@ class OptionsBar(QWidget):
     def _link_disabled_by(self, key: str, check_key: str) -> None:
         check = self.option_boxes[check_key]
         if not isinstance(check, QCheckBox):
-            raise TypeError(f"Option {key!r} is disabled by {check_key!r}, which is not a check box")
+            raise TypeError(
+                f"Option {key!r} is disabled by {check_key!r}, which is not a check box"
+            )
         box = self.option_boxes[key]
         box.setEnabled(not check.isChecked())
         check.toggled.connect(lambda checked: box.setEnabled(not checked))
@@ -196,12 +208,9 @@ class OptionsBar(QWidget):
 
     def _show_options(self, key: str) -> None:
         """Show the option controls of operation ``key`` and hide the others."""
-        wanted: set[str] = set()
-        for operation in available_operations():
-            if operation.key == key:
-                wanted = {spec.key for spec in operation.options}
+        shown = self._option_keys.get(key, set())
         for option_key, group in self.option_groups.items():
-            group.setVisible(option_key in wanted)
+            group.setVisible(option_key in shown)
 
 
 def _widget_value(box: OptionWidget) -> int:
