@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from torch.nn import functional as F
 
 from aegui.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
 from aegui.core.errors import ImageReadError, ModelError, OutputExistsError
@@ -26,6 +27,7 @@ from aegui.core.models.stylizer import (
     mean_std,
     pad_to_stride,
     parameter_count,
+    reflect_pad_one,
 )
 from aegui.core.styles import STYLE_SIDE, StyleError, load_style, preset_paths
 from aegui.core.stylizing import HALO_PIXELS, StyleTransfer, luma, to_tensor
@@ -679,3 +681,28 @@ def test_bfloat16_result_is_close(tiny_stylizer) -> None:
     result = fast.stylize(pixels, style, 1.0)
     assert result.dtype == np.float32
     assert np.abs(result - exact).mean() < 3.0
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("channels_last", [False, True])
+@pytest.mark.parametrize(("height", "width"), [(2, 2), (5, 9), (16, 3)])
+def test_reflect_pad_matches_torch(
+    dtype: torch.dtype, channels_last: bool, height: int, width: int
+) -> None:
+    x = torch.randn(2, 5, height, width).to(dtype)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    padded = reflect_pad_one(x)
+    assert torch.equal(padded, F.pad(x, (1, 1, 1, 1), mode="reflect"))
+    assert padded.is_contiguous(memory_format=torch.channels_last) == channels_last
+
+
+def test_bfloat16_copy_leaves_model_float(tiny_stylizer) -> None:
+    fast = StyleTransfer(tiny_stylizer.model, "fast", bfloat16=True)
+    pixels = natural_image(40, 24, seed=5)
+    style = fast.style_statistics(load_style("udnie"))
+    result = fast.stylize(pixels, style, 0.7)
+    assert fast.network().encoder.enc1[0].conv.weight.dtype == torch.bfloat16
+    assert fast.model.encoder.enc1[0].conv.weight.dtype == torch.float32
+    assert style.mean.dtype == torch.float32
+    assert result.dtype == np.float32
