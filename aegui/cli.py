@@ -94,8 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     compress.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="image files or folders")
     compress.add_argument("-o", "--output", type=Path, required=True, metavar="OUTDIR", help="output folder")
     compress.add_argument(
-        "-q", "--quality", type=int, default=4,
-        help="quality level from 1 (smallest files) to 8 (best); default 4",
+        "-q", "--quality", type=int, default=6,
+        help="quality level from 1 (smallest files) to the codec's top level "
+        "(10 for the shipped codec); default 6",
     )  # fmt: skip
     compress.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
 
@@ -121,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("inputs", nargs="+", type=Path, metavar="FILE")
 
     demo = commands.add_parser("demo", help="compress the bundled sample photos and print a table")
-    demo.add_argument("-q", "--quality", type=int, action="append", help="quality (repeatable); default 2, 4, 6")
+    demo.add_argument("-q", "--quality", type=int, action="append", help="quality (repeatable); default 3, 6, 9")
     demo.add_argument("-o", "--output", type=Path, default=None, help="keep the .aez files here")
 
     train = commands.add_parser("train", help="train a model (see 'aegui train compression -h')")
@@ -527,7 +528,7 @@ def _demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print("aegui: no sample photos found in assets/samples", file=sys.stderr)
         return EXIT_FAILED
     codec = _load_codec_or_exit()
-    qualities = args.quality or [2, 4, 6]
+    qualities = args.quality or [3, 6, 9]
     for quality in qualities:
         if quality not in codec.qualities:  # type: ignore[attr-defined]
             parser.error(f"invalid quality {quality}: choose 1 to {codec.qualities[-1]}")  # type: ignore[attr-defined]

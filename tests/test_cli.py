@@ -71,7 +71,7 @@ def test_no_overwrite_without_force(tiny_codec, photo_file, tmp_path, capsys):
     assert (out / "photo.aez").read_bytes() != first
 
 
-@pytest.mark.parametrize("quality", ["0", "9", "high"])
+@pytest.mark.parametrize("quality", ["0", "11", "high"])
 def test_bad_quality_is_usage_error(tiny_codec, photo_file, tmp_path, quality):
     with pytest.raises(SystemExit) as exit_info:
         main(["compress", str(photo_file), "-o", str(tmp_path), "-q", quality])

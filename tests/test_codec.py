@@ -10,10 +10,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 import aegui.core.codec as codec_module
 from aegui.core.entropy import TableSet, decode_symbols, encode_symbols, quantize_pmf
 from aegui.core.intnet import IntegerHyperDecoder
+from aegui.core.models.hyperprior import (
+    DEFAULT_LAMBDAS,
+    MeanScaleHyperprior,
+    resample_gains,
+)
 from tests.conftest import natural_image
 
 
@@ -96,8 +102,8 @@ def test_encode_rejects_bad_quality(tiny_codec):
     image = natural_image(16, 16)
     with pytest.raises(ValueError, match="Invalid quality 0"):
         tiny_codec.encode(image, 0)
-    with pytest.raises(ValueError, match="Invalid quality 9"):
-        tiny_codec.encode(image, 9)
+    with pytest.raises(ValueError, match="Invalid quality 11"):
+        tiny_codec.encode(image, 11)
 
 
 def test_encode_honours_cancel(tiny_codec, monkeypatch):
@@ -277,3 +283,41 @@ def test_synthesis_honours_cancel_between_stages(tiny_codec):
     with pytest.raises(InterruptedError):
         tiny_codec.synthesis(latents, cancelled)
     assert len(polls) == 2
+
+
+def test_resample_gains_keeps_known_levels() -> None:
+    log_gains = torch.tensor([[0.0, 1.0], [1.0, 3.0], [2.0, 5.0]])
+    resampled = resample_gains(log_gains, [0.001, 0.002, 0.004], [0.0005, 0.002, 0.008])
+    assert torch.allclose(resampled[1], log_gains[1])
+    assert torch.allclose(resampled[0], torch.tensor([-1.0, -1.0]))
+    assert torch.allclose(resampled[2], torch.tensor([3.0, 7.0]))
+
+
+def test_training_init_resamples_gains(tmp_path: Path) -> None:
+    from aegui.cli import EXIT_OK, main
+    from aegui.training.export_codec import export
+    from aegui.training.loop import RunState, load_checkpoint, save_checkpoint
+
+    old_lambdas = [DEFAULT_LAMBDAS[2], DEFAULT_LAMBDAS[5], DEFAULT_LAMBDAS[8]]
+    model = MeanScaleHyperprior(N=8, M=12, hyper_channels=8, levels=len(old_lambdas))
+    config = {
+        "architecture": "msh-gain", "N": 8, "M": 12, "hyper_channels": 8,
+        "lambdas": old_lambdas, "crop": 64, "batch": 1, "lr": 1e-4, "data": "random",
+    }  # fmt: skip
+    save_checkpoint(tmp_path / "old.pt", config, model, torch.optim.Adam(model.parameters()), RunState())
+    weights = export(tmp_path / "old.pt", tmp_path / "old", None)
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for seed in range(2):
+        Image.fromarray(natural_image(96, 96, seed=seed)).save(photos / f"{seed}.png")
+
+    status = main([
+        "--threads", "1", "train", "compression", "--data", str(photos),
+        "--out", str(tmp_path / "run"), "--N", "8", "--M", "12", "--hyper-channels", "8",
+        "--crop", "64", "--batch", "1", "--steps", "1", "--init", str(weights),
+    ])  # fmt: skip
+
+    assert status == EXIT_OK
+    trained = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
+    assert trained["config"]["lambdas"] == list(DEFAULT_LAMBDAS)
+    assert trained["state_dict"]["log_gain"].shape == (len(DEFAULT_LAMBDAS), 12)

@@ -118,9 +118,9 @@ QUALITY = OptionSpec(
     key="quality",
     label="Quality",
     minimum=1,
-    maximum=8,
-    default=4,
-    tooltip="1 gives the smallest files, 8 the best pictures",
+    maximum=10,
+    default=6,
+    tooltip="1 gives the smallest files, 10 the best pictures",
 )
 
 

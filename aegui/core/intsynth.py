@@ -114,11 +114,27 @@ class ExactSynthesis:
             )
         conv_inputs, gdn_inputs = _activation_ranges(modules, calibration)
 
+        converted = [transposed_to_subpixel(deconv) for deconv in deconvs]
+        weight_fractions = [
+            _fraction(float(np.abs(weight).max()), WEIGHT_BITS)
+            for weight, _ in converted
+        ]
+        # The integer bias is in units of the input times the weight, so a
+        # stage whose calibration inputs are tiny (or all zero) still gets no
+        # more input fraction bits than keep the bias within the product range.
+        in_fractions = [
+            min(
+                _fraction(conv_inputs[index], CONV_INPUT_BITS),
+                _fraction(float(np.abs(bias).max()), CONV_INPUT_BITS + WEIGHT_BITS)
+                - weight_fractions[index],
+            )
+            for index, (_, bias) in enumerate(converted)
+        ]
+
         stages = []
-        for index, deconv in enumerate(deconvs):
-            weight, bias = transposed_to_subpixel(deconv)
-            in_fraction = _fraction(conv_inputs[index], CONV_INPUT_BITS)
-            weight_fraction = _fraction(float(np.abs(weight).max()), WEIGHT_BITS)
+        for index, (weight, bias) in enumerate(converted):
+            in_fraction = in_fractions[index]
+            weight_fraction = weight_fractions[index]
             gamma = beta = None
             gamma_fraction = gdn_fraction = 0
             if index < len(gdns):
@@ -132,9 +148,7 @@ class ExactSynthesis:
                 beta_root = gdn.beta_root.detach().double().clamp(min=GDN.beta_min**0.5)
                 beta = (beta_root**2).numpy()
             last = index + 1 == len(deconvs)
-            out_fraction = (
-                0 if last else _fraction(conv_inputs[index + 1], CONV_INPUT_BITS)
-            )
+            out_fraction = 0 if last else in_fractions[index + 1]
             stages.append(
                 SynthesisStage(
                     weight=np.round(weight * 2.0**weight_fraction).astype(np.int64),

@@ -11,7 +11,11 @@ from typing import Any
 
 import torch
 
-from aegui.core.models.hyperprior import DEFAULT_LAMBDAS, MeanScaleHyperprior
+from aegui.core.models.hyperprior import (
+    DEFAULT_LAMBDAS,
+    MeanScaleHyperprior,
+    resample_gains,
+)
 from aegui.training.data import RandomCrops, load_training_images
 from aegui.training.loop import RunState, Schedule, load_checkpoint, run_training
 
@@ -78,8 +82,18 @@ def train(args: argparse.Namespace) -> None:
     elif args.init is not None:
         from aegui.core.weights import load_weights, state_dict_from
 
-        tensors, _, _ = load_weights(args.init)
-        model.load_state_dict(state_dict_from(tensors, "model."))
+        tensors, metadata, _ = load_weights(args.init)
+        state_dict = state_dict_from(tensors, "model.")
+        init_lambdas = list(metadata.get("lambdas", DEFAULT_LAMBDAS))
+        if init_lambdas != list(DEFAULT_LAMBDAS):
+            # Weights trained for other quality levels keep their transforms, and
+            # their gain vectors are resampled to the current lambdas.
+            for name in ("log_gain", "log_inv_gain"):
+                state_dict[name] = resample_gains(
+                    state_dict[name], init_lambdas, list(DEFAULT_LAMBDAS)
+                )
+            logger.info("Resampled gains from lambdas %s", init_lambdas)
+        model.load_state_dict(state_dict)
         logger.info("Initialised from %s with a fresh optimizer", args.init)
 
     images = load_training_images(args.data, scales=(1.0, 0.75), min_side=args.crop)

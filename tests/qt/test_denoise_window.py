@@ -46,7 +46,7 @@ def test_denoise_offered_with_model(qtbot, tiny_denoiser, settings, conflicts) -
     assert auto.isChecked()
     assert not slider.isEnabled()
     assert window.options.option_values() == {
-        "quality": 4,
+        "quality": 6,
         "strength_auto": 1,
         "strength": 100,
     }

@@ -171,4 +171,4 @@ def test_options_bar_shows_chosen_operation(qtbot, tiny_stylizer, settings, conf
     assert groups["quality"].isHidden()
     assert not groups["style"].isHidden()
     assert not groups["preserve_color"].isHidden()
-    assert window.options.option_values()["quality"] == 4
+    assert window.options.option_values()["quality"] == 6

@@ -32,7 +32,9 @@ DOWNSAMPLING = 64
 
 # Rate-distortion trade-offs, one per quality level, for a loss of
 # bpp + lambda * 255^2 * MSE on 0..1 images (the scale CompressAI uses).
-DEFAULT_LAMBDAS = (0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483, 0.0932, 0.1800)
+DEFAULT_LAMBDAS = (
+    0.00045, 0.0009, 0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483, 0.0932, 0.1800,
+)  # fmt: skip
 
 # The Gaussian scales used for coding are quantized to a log-spaced table:
 # sigma_i = exp((LOG_SCALE_OFFSET + LOG_SCALE_STEP * i) / LOG_SCALE_UNIT).
@@ -125,7 +127,11 @@ class MeanScaleHyperprior(nn.Module):
 
         # Gains start proportional to sqrt(lambda), the step size that rate-distortion
         # theory predicts for a uniform quantizer at high rate.
-        lambdas = torch.tensor(DEFAULT_LAMBDAS[:levels] if levels <= 8 else DEFAULT_LAMBDAS)
+        # Levels beyond the default table reuse its last lambda; trained weights
+        # replace these starting values anyway.
+        lambdas = torch.tensor(
+            [DEFAULT_LAMBDAS[min(i, len(DEFAULT_LAMBDAS) - 1)] for i in range(levels)]
+        )
         log_gain = 0.5 * torch.log(lambdas / lambdas[len(lambdas) // 2])
         self.log_gain = nn.Parameter(log_gain[:, None].repeat(1, M).clone())
         self.log_inv_gain = nn.Parameter(-log_gain[:, None].repeat(1, M).clone())
@@ -164,3 +170,26 @@ class MeanScaleHyperprior(nn.Module):
         y_hat_s = round_ste(y_s - mu) + mu
         x_hat = self.g_s(y_hat_s * inv_gain)
         return {"x_hat": x_hat, "likelihoods": {"y": y_likelihood, "z": z_likelihood}}
+
+
+def resample_gains(
+    log_gains: torch.Tensor, lambdas: list[float], new_lambdas: list[float]
+) -> torch.Tensor:
+    """Return gain rows for ``new_lambdas``, interpolated linearly in log lambda.
+
+    ``log_gains`` has one row per entry of ``lambdas`` (ascending). A new lambda
+    outside that range is extrapolated from the two nearest rows, which only
+    gives training a starting point: such a level still needs training.
+    """
+    if len(lambdas) < 2:
+        raise ValueError(f"Need at least two lambdas to resample gains, got {lambdas}")
+    known = torch.log(torch.tensor(lambdas, dtype=torch.float64))
+    rows = []
+    for value in new_lambdas:
+        position = math.log(value)
+        right = int(torch.searchsorted(known, torch.tensor(position, dtype=torch.float64)))
+        right = min(max(right, 1), len(lambdas) - 1)
+        left = right - 1
+        weight = (position - float(known[left])) / float(known[right] - known[left])
+        rows.append(log_gains[left] + weight * (log_gains[right] - log_gains[left]))
+    return torch.stack(rows)
