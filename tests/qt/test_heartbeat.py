@@ -1,42 +1,48 @@
 # SPDX-License-Identifier: MIT
-"""The GUI thread keeps handling events while a batch runs on the worker."""
+"""Model work and image decoding run on worker threads, never on the GUI thread.
+
+How long the event loop stalls is measured by benchmarks/gui_responsiveness.py;
+a timed assertion here would fail on a loaded machine for reasons that have
+nothing to do with the code.
+"""
 
 from __future__ import annotations
 
-import time
+import threading
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+import pytest
 
+from aegui.app import workers
 from aegui.app.jobs import JobStatus
+from aegui.core import tasks
 
 from .conftest import TIMEOUT_MS, wait_idle, write_photos
 
-HEARTBEAT_MS = 10
-MAX_STALL_S = 0.100
 
+def test_model_and_preview_work_stays_off_the_gui_thread(
+    qtbot, window, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photos = write_photos(tmp_path, 4, width=96, height=96)
+    calls: list[tuple[str, bool]] = []
 
-def test_event_loop_stall_stays_short(qtbot, window, tmp_path: Path) -> None:
-    photos = write_photos(tmp_path, 8, width=192, height=192)
-    gaps: list[float] = []
-    last = [time.perf_counter()]
+    def recorded(name, function):
+        def wrapper(*args, **kwargs):
+            calls.append((name, threading.current_thread() is threading.main_thread()))
+            return function(*args, **kwargs)
 
-    def beat() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
+        return wrapper
 
-    timer = QTimer()
-    timer.setInterval(HEARTBEAT_MS)
-    timer.timeout.connect(beat)
-    timer.start()
-    last[0] = time.perf_counter()
+    monkeypatch.setattr(tasks, "compress_file", recorded("compress", tasks.compress_file))
+    monkeypatch.setattr(workers, "load_pixels", recorded("preview", workers.load_pixels))
+
     jobs = window.add_paths(photos)
     window.select_job(jobs[0].id)
     wait_idle(qtbot, window, timeout=TIMEOUT_MS)
     qtbot.waitUntil(lambda: window.compare.view.has_images, timeout=TIMEOUT_MS)
-    timer.stop()
 
     assert all(job.status is JobStatus.DONE for job in jobs)
-    assert len(gaps) >= 5
-    assert max(gaps) < MAX_STALL_S, f"longest stall {max(gaps) * 1000:.0f} ms"
+    names = {name for name, _ in calls}
+    assert names == {"compress", "preview"}, calls
+    on_gui_thread = [name for name, on_main in calls if on_main]
+    assert not on_gui_thread, f"ran on the GUI thread: {on_gui_thread}"

@@ -82,8 +82,15 @@ def test_expand_inputs_leaves_out_earlier_outputs(tmp_path: Path) -> None:
 
 def test_option_clamped_to_range() -> None:
     assert QUALITY.clamp(0) == 1
-    assert QUALITY.clamp(99) == 8
+    assert QUALITY.clamp(99) == QUALITY.maximum
     assert QUALITY.clamp(5) == 5
+
+
+def test_quality_range_matches_the_codec_levels() -> None:
+    from aegui.core.models.hyperprior import DEFAULT_LAMBDAS
+
+    assert QUALITY.maximum == len(DEFAULT_LAMBDAS)
+    assert QUALITY.minimum <= QUALITY.default <= QUALITY.maximum
 
 
 def copy_file(request: JobRequest, progress: object, cancelled: object) -> JobResult:

@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor, QImage, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from aegui.app import preview as preview_module
+from aegui.app.operations import QUALITY
 from aegui.qt.compare_view import FIT_MARGIN, CompareView, array_to_image
 
 from .conftest import TIMEOUT_MS, wait_idle, write_photos
@@ -50,7 +51,7 @@ def test_finished_job_shows_in_viewer(qtbot, window, tmp_path: Path) -> None:
     assert (view.image_size().width(), view.image_size().height()) == (120, 90)
     assert view.split == 0.5
     assert view.before_label == "Original"
-    assert view.after_label.startswith("Compressed q4 · ")
+    assert view.after_label.startswith(f"Compressed q{QUALITY.default} · ")
     assert window.compare.title.text() == "photo-0.png → photo-0.aez"
     assert window.compare.zoom_label.text().endswith("%")
 
