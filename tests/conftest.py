@@ -145,7 +145,7 @@ def natural_image(width: int, height: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     y, x = np.mgrid[0:height, 0:width].astype(np.float32)
     channels = []
-    for c in range(3):
+    for _ in range(3):
         fx, fy, phase = rng.uniform(0.01, 0.08, 2).tolist() + [rng.uniform(0, 6.28)]
         channels.append(127 + 90 * np.sin(fx * x + phase) * np.cos(fy * y))
     image = np.stack(channels, axis=2) + rng.normal(0, 6, (height, width, 3))

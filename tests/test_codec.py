@@ -321,3 +321,25 @@ def test_training_init_resamples_gains(tmp_path: Path) -> None:
     trained = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
     assert trained["config"]["lambdas"] == list(DEFAULT_LAMBDAS)
     assert trained["state_dict"]["log_gain"].shape == (len(DEFAULT_LAMBDAS), 12)
+
+
+def test_smooth_crops_are_flat_or_gentle() -> None:
+    from aegui.training.data import RandomCrops, smooth_version
+
+    rng = np.random.default_rng(3)
+    photo = rng.integers(0, 256, (80, 96, 3), dtype=np.uint8)
+    flat = smooth_version(photo[:64, :64], 1)
+    assert flat.shape == (64, 64, 3)
+    assert (flat == flat[0, 0]).all()
+    assert np.allclose(flat[0, 0], photo[:64, :64].reshape(-1, 3).mean(0), atol=1)
+    gentle = smooth_version(photo[:64, :64], 3).astype(int)
+    assert np.abs(np.diff(gentle, axis=0)).max() <= 16
+    assert np.abs(np.diff(gentle, axis=1)).max() <= 16
+
+    every = RandomCrops([photo], 64, seed=0, smooth_fraction=1.0).batch(4)
+    never = RandomCrops([photo], 64, seed=0, smooth_fraction=0.0).batch(4)
+    steps = (every[:, :, 1:] - every[:, :, :-1]).abs().amax()
+    assert steps <= 16 / 255
+    assert (never[:, :, 1:] - never[:, :, :-1]).abs().amax() > 0.5
+    with pytest.raises(ValueError, match="smooth_fraction"):
+        RandomCrops([photo], 64, smooth_fraction=1.5)

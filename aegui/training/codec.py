@@ -24,8 +24,12 @@ logger = logging.getLogger(__name__)
 
 def setup_args(parser: argparse.ArgumentParser) -> None:
     """Add the codec training options to ``parser``."""
-    parser.add_argument("--data", type=Path, required=True, help="folder of training photos")
-    parser.add_argument("--out", type=Path, default=Path("runs/codec"), help="run folder")
+    parser.add_argument(
+        "--data", type=Path, required=True, help="folder of training photos"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("runs/codec"), help="run folder"
+    )
     parser.add_argument("--N", type=int, default=96, help="hidden channels of g_a/g_s")
     parser.add_argument("--M", type=int, default=160, help="latent channels")
     parser.add_argument("--hyper-channels", type=int, default=96)
@@ -33,10 +37,22 @@ def setup_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--steps", type=int, default=1_000_000, help="maximum steps")
-    parser.add_argument("--hours", type=float, default=math.inf, help="wall-clock budget")
-    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
-    parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast for g_a/g_s")
+    parser.add_argument(
+        "--hours", type=float, default=math.inf, help="wall-clock budget"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=0, help="torch threads (0: all cores)"
+    )
+    parser.add_argument(
+        "--bf16", action="store_true", help="bfloat16 autocast for g_a/g_s"
+    )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--smooth-fraction",
+        type=float,
+        default=0.1,
+        help="share of crops replaced by flat color or gentle gradients",
+    )
     parser.add_argument(
         "--init",
         type=Path,
@@ -69,8 +85,11 @@ def train(args: argparse.Namespace) -> None:
         "data": str(args.data),
         "bf16": bool(args.bf16),
         "init": args.init.name if args.init is not None else None,
+        "smooth_fraction": args.smooth_fraction,
     }
-    model = MeanScaleHyperprior(args.N, args.M, args.hyper_channels, len(DEFAULT_LAMBDAS))
+    model = MeanScaleHyperprior(
+        args.N, args.M, args.hyper_channels, len(DEFAULT_LAMBDAS)
+    )
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     state = RunState()
     if checkpoint.exists():
@@ -78,7 +97,9 @@ def train(args: argparse.Namespace) -> None:
         model.load_state_dict(saved["state_dict"])
         optimizer.load_state_dict(saved["optimizer"])
         state = RunState(saved["step"], saved["seconds"], saved["history"])
-        logger.info("Resumed %s at step %d (%.0f s)", checkpoint, state.step, state.seconds)
+        logger.info(
+            "Resumed %s at step %d (%.0f s)", checkpoint, state.step, state.seconds
+        )
     elif args.init is not None:
         from aegui.core.weights import load_weights, state_dict_from
 
@@ -97,7 +118,12 @@ def train(args: argparse.Namespace) -> None:
         logger.info("Initialised from %s with a fresh optimizer", args.init)
 
     images = load_training_images(args.data, scales=(1.0, 0.75), min_side=args.crop)
-    crops = RandomCrops(images, args.crop, seed=args.seed + state.step)
+    crops = RandomCrops(
+        images,
+        args.crop,
+        seed=args.seed + state.step,
+        smooth_fraction=args.smooth_fraction,
+    )
     lambdas = torch.tensor(DEFAULT_LAMBDAS)
     model = model.to(memory_format=torch.channels_last)
 
@@ -115,7 +141,11 @@ def train(args: argparse.Namespace) -> None:
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         psnr = -10 * torch.log10(mse.detach().clamp_min(1e-10))
-        return {"loss": loss.item(), "bpp": bpp.mean().item(), "psnr": psnr.mean().item()}
+        return {
+            "loss": loss.item(),
+            "bpp": bpp.mean().item(),
+            "psnr": psnr.mean().item(),
+        }
 
     schedule = Schedule(args.lr, args.steps, args.hours * 3600.0)
     run_training(

@@ -37,18 +37,35 @@ def load_training_images(
                 continue
             scaled = rgb if scale == 1.0 else rgb.resize(size, Image.Resampling.LANCZOS)
             images.append(np.asarray(scaled, dtype=np.uint8))
-    logger.info("Loaded %d training images (%d files) from %s", len(images), len(paths), folder)
+    logger.info(
+        "Loaded %d training images (%d files) from %s", len(images), len(paths), folder
+    )
     return images
 
 
 class RandomCrops:
-    """Draw batches of random square crops with random flips and transposes."""
+    """Draw batches of random square crops with random flips and transposes.
 
-    def __init__(self, images: list[np.ndarray], crop: int, seed: int = 0) -> None:
+    A ``smooth_fraction`` of the crops is replaced by a smooth image made from
+    the crop: its colors reduced to a grid of 1x1 to 4x4 cells and scaled back
+    up. Photos contain few such areas (clear skies, walls, screenshots), and a
+    codec not trained on them decodes flat color with blotches.
+    """
+
+    def __init__(
+        self,
+        images: list[np.ndarray],
+        crop: int,
+        seed: int = 0,
+        smooth_fraction: float = 0.0,
+    ) -> None:
         self.images = [im for im in images if min(im.shape[:2]) >= crop]
         if not self.images:
             raise ValueError(f"No training image is at least {crop}x{crop} pixels")
+        if not 0.0 <= smooth_fraction <= 1.0:
+            raise ValueError(f"smooth_fraction must be in 0..1, got {smooth_fraction}")
         self.crop = crop
+        self.smooth_fraction = smooth_fraction
         self.rng = np.random.default_rng(seed)
 
     def crop_one(self) -> np.ndarray:
@@ -62,9 +79,23 @@ class RandomCrops:
             patch = patch[:, ::-1]
         if self.rng.random() < 0.5:
             patch = patch.transpose(1, 0, 2)
+        if self.smooth_fraction and self.rng.random() < self.smooth_fraction:
+            patch = smooth_version(patch, int(self.rng.integers(1, 5)))
         return patch
 
     def batch(self, size: int) -> torch.Tensor:
         """Return a float NCHW batch in 0..1."""
         stacked = np.stack([self.crop_one() for _ in range(size)])
         return torch.from_numpy(stacked).permute(0, 3, 1, 2).float().div_(255.0)
+
+
+def smooth_version(patch: np.ndarray, cells: int) -> np.ndarray:
+    """Return ``patch`` reduced to ``cells`` x ``cells`` mean colors and scaled back up.
+
+    One cell gives a flat color; more cells give gentle gradients between them.
+    """
+    size = patch.shape[1], patch.shape[0]
+    small = Image.fromarray(np.ascontiguousarray(patch)).resize(
+        (cells, cells), Image.Resampling.BOX
+    )
+    return np.asarray(small.resize(size, Image.Resampling.BILINEAR))

@@ -33,8 +33,12 @@ def test_model_and_preview_work_stays_off_the_gui_thread(
 
         return wrapper
 
-    monkeypatch.setattr(tasks, "compress_file", recorded("compress", tasks.compress_file))
-    monkeypatch.setattr(workers, "load_pixels", recorded("preview", workers.load_pixels))
+    monkeypatch.setattr(
+        tasks, "compress_file", recorded("compress", tasks.compress_file)
+    )
+    monkeypatch.setattr(
+        workers, "load_pixels", recorded("preview", workers.load_pixels)
+    )
 
     jobs = window.add_paths(photos)
     window.select_job(jobs[0].id)
