@@ -158,12 +158,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # Decide on the window before building the parser: the training options
     # import torch, which would delay the window by a second or more.
-    if not argv or not argv[0].startswith("-") and argv[0] not in HANDLERS:
-        mistake = _mistyped_command(argv)
+    global_options, rest = _split_global_options(argv)
+    if not rest or not rest[0].startswith("-") and rest[0] not in HANDLERS:
+        mistake = _mistyped_command(rest)
         if mistake:
             print(f"aegui: {mistake}", file=sys.stderr)
             return EXIT_USAGE
-        return _open_window(argv)
+        window_args = _global_parser().parse_args(global_options)
+        logging.basicConfig(
+            level=logging.DEBUG if window_args.verbose else logging.WARNING,
+            format="%(levelname)s: %(message)s",
+        )
+        if window_args.threads:
+            # Read by torch when the window's first job imports it.
+            os.environ["OMP_NUM_THREADS"] = str(window_args.threads)
+        return _open_window(rest)
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -178,6 +187,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _open_window([])
     handler = HANDLERS[args.command]
     return handler(args, parser)
+
+
+def _global_parser() -> argparse.ArgumentParser:
+    """Return a parser of the options that come before the command."""
+    parser = argparse.ArgumentParser(prog="aegui", add_help=False)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("--threads", type=positive_int, default=0)
+    return parser
+
+
+def _split_global_options(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Split ``argv`` into its leading -v and --threads options and the rest."""
+    index = 0
+    while index < len(argv):
+        word = argv[index]
+        if word in ("-v", "--verbose") or word.startswith("--threads="):
+            index += 1
+        elif word == "--threads" and index + 1 < len(argv):
+            index += 2
+        else:
+            break
+    return argv[:index], argv[index:]
 
 
 def _mistyped_command(argv: list[str]) -> str | None:
@@ -305,8 +336,9 @@ def run_batch(
 
     unstarted = len(failures)
     bar = ProgressLine(len(jobs))
-    if jobs:
-        print(header)
+    # The table header comes with the first row, so a batch in which every
+    # input fails prints only the failures.
+    header_shown = False
     for index, (source, destination) in enumerate(jobs):
         bar.update(index, source.name)
         try:
@@ -324,6 +356,9 @@ def run_batch(
             continue
         bar.update(index + 1)
         sys.stdout.write("\r" if bar.enabled else "")
+        if not header_shown:
+            print(header)
+            header_shown = True
         print(describe(result))
     bar.close()
     if failures:

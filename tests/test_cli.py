@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -199,7 +200,10 @@ def test_empty_image_file(tmp_path, tiny_codec, capsys):
     empty = tmp_path / "empty.png"
     empty.write_bytes(b"")
     assert main(["compress", str(empty), "-o", str(tmp_path / "o")]) == EXIT_FAILED
-    assert "empty.png: empty file (0 bytes)" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "empty.png: empty file (0 bytes)" in captured.err
+    # Nothing succeeded, so no table header either.
+    assert captured.out == ""
 
 
 def test_mistyped_command_is_usage_error(tmp_path, capsys, monkeypatch):
@@ -220,6 +224,26 @@ def test_window_without_display_fails_cleanly(tmp_path, capsys, monkeypatch):
     Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(photo)
     assert main([str(photo)]) == EXIT_FAILED
     assert "no display" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("options", "threads"),
+    [
+        (["--threads", "1"], "1"),
+        (["--threads=1"], "1"),
+        (["-v"], None),
+        (["-v", "--threads", "2"], "2"),
+    ],
+)
+def test_global_options_before_window_files(tmp_path, monkeypatch, options, threads):
+    opened: list[list[str]] = []
+    monkeypatch.setattr("aegui.cli._open_window", lambda paths: opened.append(paths) or 0)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(photo)
+    assert main([*options, str(photo)]) == 0
+    assert opened == [[str(photo)]]
+    assert os.environ.get("OMP_NUM_THREADS") == threads
 
 
 def test_output_below_a_file_is_usage_error(tiny_codec, photo_folder, tmp_path, capsys):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aegui.core.container import Mode
+from aegui.core.container import MAX_PIXELS, Mode
 from aegui.core.errors import ImageReadError, OutputExistsError
 from aegui.core.imageio import load_image, write_atomic
 from tests.conftest import natural_image
@@ -135,6 +135,33 @@ def test_pixel_limit(tmp_path):
     Image.fromarray(natural_image(50, 50)).save(path)
     with pytest.raises(ImageReadError, match="exceeds the limit"):
         load_image(path, max_pixels=100)
+
+
+def write_png_header_only(path: Path, width: int, height: int) -> None:
+    """Write a PNG whose header claims ``width`` x ``height`` but holds one row."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    row = zlib.compress(b"\x00" + bytes(3 * width))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", row) + chunk(b"IEND", b"")
+    )
+
+
+def test_pillow_limit_is_above_aegui_limit():
+    # Pillow's own guard starts near 89 million pixels, which would refuse
+    # photos that aegui accepts.
+    assert Image.MAX_IMAGE_PIXELS >= MAX_PIXELS
+
+
+def test_header_beyond_limit_is_rejected_before_reading(tmp_path):
+    # 500 million pixels: beyond aegui's limit, which names the size.
+    path = tmp_path / "huge.png"
+    write_png_header_only(path, 25_000, 20_000)
+    with pytest.raises(ImageReadError, match="25000x20000 exceeds the limit"):
+        load_image(path)
 
 
 def test_write_atomic_never_overwrites(tmp_path):

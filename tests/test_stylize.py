@@ -337,6 +337,16 @@ def test_unknown_preset_lists_presets(
     assert not (tmp_path / "out.png").exists()
 
 
+def test_folder_as_style_is_named_a_folder(
+    tiny_stylizer, photo_file: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "paintings"
+    folder.mkdir()
+    with pytest.raises(StyleError, match="a folder, not an image file"):
+        stylize_file(photo_file, tmp_path / "out.png", style=folder)
+    assert not (tmp_path / "out.png").exists()
+
+
 @pytest.mark.parametrize("kind", ["text", "truncated"])
 def test_broken_style_image_is_named(
     tiny_stylizer, photo_file: Path, style_file: Path, tmp_path: Path, kind: str

@@ -314,7 +314,7 @@ class JobQueue(QObject):
         self._model_known = True
         self.model_id = model_id
         self.model_error = None
-        logger.info("Model %s loaded, running on %s", model_id, device)
+        logger.info("Codec %s loaded, running on %s", model_id, device)
         self.model_ready.emit(model_id, device, top_quality)
         self._start_next()
 

@@ -44,6 +44,12 @@ class LoadedImage:
         return int(self.rgb.shape[0])
 
 
+# Pillow warns above about 89 million pixels and refuses twice that. load_image
+# checks aegui's own, larger limit right after reading the header, so Pillow
+# only needs to refuse what is far beyond it.
+Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, MAX_PIXELS)
+
+
 def load_image(path: Path, max_pixels: int = MAX_PIXELS) -> LoadedImage:
     """Read an image file, apply its EXIF orientation and convert it to 8-bit.
 
@@ -61,7 +67,7 @@ def load_image(path: Path, max_pixels: int = MAX_PIXELS) -> LoadedImage:
     notes: list[str] = []
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as image:
                 if image.format not in SUPPORTED_FORMATS:
                     raise ImageReadError(
@@ -81,7 +87,7 @@ def load_image(path: Path, max_pixels: int = MAX_PIXELS) -> LoadedImage:
                 loaded = _to_arrays(path, oriented, bit_depth, notes)
     except ImageReadError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+    except Image.DecompressionBombError as error:
         raise ImageReadError(
             f"{path}: image too large to open safely (Pillow: {error})"
         ) from None

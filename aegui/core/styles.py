@@ -52,6 +52,11 @@ def resolve_style(style: str | Path, folder: Path | None = None) -> Path:
     path = Path(style).expanduser()
     if path.is_file():
         return path
+    if path.is_dir():
+        raise StyleError(
+            f"Invalid style {text!r}: a folder, not an image file; give one painting "
+            f"or a preset (presets: {describe_presets(presets)})"
+        )
     raise StyleError(
         f"Unknown style {text!r}: not a preset and no such image file "
         f"(presets: {describe_presets(presets)})"

@@ -226,7 +226,16 @@ class JobTableModel(QAbstractTableModel):
 
 
 class ProgressDelegate(QStyledItemDelegate):
-    """Paint a progress bar in the status cell of a running job."""
+    """Paint a progress bar in the status cell of a running job.
+
+    Other status text is cut at its end, so a failure keeps its first words
+    ("Failed: not an image…"), where the file column elides in the middle.
+    """
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: Index) -> None:  # noqa: N802 - Qt name
+        """Fill ``option`` for ``index`` and elide its text on the right."""
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideRight  # type: ignore[attr-defined]
 
     def paint(
         self, painter: QPainter, option: QStyleOptionViewItem, index: Index

@@ -67,7 +67,7 @@ class MainWindow(QMainWindow):
         self.queue = JobQueue(self)
         self.preview = PreviewLoader(self)
         self.log_bridge = LogBridge(self)
-        self.model_text = "Model: loading…"
+        self.model_text = "Codec: loading…"
         self._shown_job_id: int | None = None
         self._closed = False
 
@@ -532,18 +532,18 @@ class MainWindow(QMainWindow):
             )
 
     def _on_model_ready(self, model_id: str, device: str, top_quality: int) -> None:
-        self.model_text = f"Model: {model_id}"
+        self.model_text = f"Codec: {model_id}"
         self.model_label.setText(self.model_text)
         self.model_label.setToolTip("")
         self.device_label.setText(f"Device: {device}")
         self.options.set_option_maximum("quality", top_quality)
 
     def _on_model_failed(self, reason: str) -> None:
-        self.model_text = "Model: not loaded"
+        self.model_text = "Codec: not loaded"
         self.model_label.setText(self.model_text)
         self.model_label.setToolTip(reason)
         self.model_label.setStyleSheet("color: #c0392b")
-        self.statusBar().showMessage(f"Failed to load the model: {reason}", 15000)
+        self.statusBar().showMessage(f"Failed to load the codec: {reason}", 15000)
 
     def _update_actions(self) -> None:
         has_selection = self.table.selectionModel().hasSelection()

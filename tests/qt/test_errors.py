@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QStyleOptionViewItem
 
 from aegui.app.jobs import JobStatus
 from aegui.app.settings import AppSettings
@@ -48,6 +49,14 @@ def test_broken_files_fail_only_their_rows(qtbot, window, tmp_path: Path) -> Non
         )
     assert "truncated" in rows["truncated.aez"].error
 
+    # A narrow status column keeps the start of the reason and cuts its end.
+    row = window.queue.row_of(rows["fake.png"].id)
+    index = window.table_model.index(row, Column.STATUS)
+    option = QStyleOptionViewItem()
+    window.table.itemDelegateForColumn(Column.STATUS).initStyleOption(option, index)
+    assert option.textElideMode == Qt.TextElideMode.ElideRight
+    assert option.text.startswith("Failed: ")
+
 
 def test_selecting_failed_row_shows_reason(qtbot, window, tmp_path: Path) -> None:
     fake = tmp_path / "fake.png"
@@ -75,7 +84,7 @@ def test_missing_model_fails_jobs_with_reason(
     (job,) = window.add_paths([write_photo(tmp_path / "p.png")])
     wait_idle(qtbot, window)
 
-    assert window.model_label.text() == "Model: not loaded"
+    assert window.model_label.text() == "Codec: not loaded"
     assert "manifest" in window.model_label.toolTip()
     assert job.status is JobStatus.FAILED
     assert "manifest" in job.error

@@ -151,7 +151,7 @@ def test_open_output_folder_uses_desktop_services(
 
 
 def test_status_bar_names_model_and_device(window) -> None:
-    assert window.model_label.text() == "Model: aegui-msh-gain-n16-m24"
+    assert window.model_label.text() == "Codec: aegui-msh-gain-n16-m24"
     assert window.device_label.text().startswith("Device: ")
     assert "CPU" in window.device_label.text() or "GPU" in window.device_label.text()
 
