@@ -173,12 +173,14 @@ class ImageCodec:
         residual -= mean
         del mean
         np.rint(residual, out=residual)
-        bound = self.y_tables.maxima[index]
+        bound = self.y_tables.maxima.astype(np.int32)[index]
         np.clip(residual, -bound, bound, out=residual)
         del bound
         channel_index = np.broadcast_to(np.arange(z_hat.shape[0])[:, None, None], z_hat.shape)
         z_stream = encode_symbols(z_hat, channel_index, self.z_tables)
-        y_stream = encode_symbols(residual.astype(np.int64), index, self.y_tables)
+        symbols = residual.astype(np.int32)
+        del residual
+        y_stream = encode_symbols(symbols, index, self.y_tables)
         if progress is not None:
             progress(1.0)
         return Latents(
@@ -186,7 +188,7 @@ class ImageCodec:
             height=height,
             quality=quality,
             z_shape=tuple(z_hat.shape),  # type: ignore[arg-type]
-            y_shape=tuple(residual.shape),  # type: ignore[arg-type]
+            y_shape=tuple(symbols.shape),  # type: ignore[arg-type]
             z_stream=z_stream,
             y_stream=y_stream,
         )
@@ -196,7 +198,7 @@ class ImageCodec:
         params = self.hyper_decoder(z_hat)
         channels = params.shape[0] // 2
         mean = params[:channels].astype(np.float64) / LOG_SCALE_UNIT
-        return mean, scale_index(params[channels:])
+        return mean, scale_index(params[channels:]).astype(np.int16)
 
     # Decoding
 
