@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -304,7 +305,7 @@ def test_training_init_resamples_gains(tmp_path: Path) -> None:
         "architecture": "msh-gain", "N": 8, "M": 12, "hyper_channels": 8,
         "lambdas": old_lambdas, "crop": 64, "batch": 1, "lr": 1e-4, "data": "random",
     }  # fmt: skip
-    save_checkpoint(tmp_path / "old.pt", config, model, torch.optim.Adam(model.parameters()), RunState())
+    save_checkpoint(tmp_path / "old.pt", config, model, torch.optim.Adam(model.parameters()), RunState(5, 36.0))
     weights = export(tmp_path / "old.pt", tmp_path / "old", None)
     photos = tmp_path / "photos"
     photos.mkdir()
@@ -321,6 +322,17 @@ def test_training_init_resamples_gains(tmp_path: Path) -> None:
     trained = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
     assert trained["config"]["lambdas"] == list(DEFAULT_LAMBDAS)
     assert trained["state_dict"]["log_gain"].shape == (len(DEFAULT_LAMBDAS), 12)
+
+    # Exported over the weights it started from, the run records them.
+    export(tmp_path / "run" / "checkpoint.pt", tmp_path / "old", None)
+    manifest = json.loads((tmp_path / "old" / "manifest.json").read_text())
+    training = manifest["models"]["codec"]["training"]
+    assert training["initialized_from"]["file"] == weights.name
+    assert training["initialized_from"]["steps"] == 5
+    assert training["initialized_from"]["lambdas"] == old_lambdas
+    assert training["total_steps"] == 6
+    assert f"--init pretrained/{weights.name}" in training["command"]
+    assert not weights.exists()
 
 
 def test_smooth_crops_are_flat_or_gentle() -> None:

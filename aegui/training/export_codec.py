@@ -33,7 +33,12 @@ from aegui.core.models.hyperprior import (
     MeanScaleHyperprior,
 )
 from aegui.training.loop import load_checkpoint
-from aegui.training.manifest import machine, save_exported, update_manifest
+from aegui.training.manifest import (
+    machine,
+    read_manifest,
+    save_exported,
+    update_manifest,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -179,6 +184,50 @@ def evaluate(codec: Any, folder: Path) -> dict[str, list[float]]:
     return results
 
 
+def training_record(saved: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
+    """Return the manifest's training record of a codec checkpoint.
+
+    A run started with ``--init`` from the weights that ``previous`` (the
+    manifest entry being replaced) describes records that run under
+    ``initialized_from`` and counts its steps and hours in the totals.
+    """
+    config = saved["config"]
+    command = f"aegui train compression --data {config['data']} --hours H"
+    if config.get("bf16"):
+        command += " --bf16"
+    if config.get("init"):
+        command += f" --lr {config['lr']:g} --init pretrained/{config['init']}"
+    record: dict[str, Any] = {
+        "data": Path(config["data"]).name,
+        "steps": saved["step"],
+        "wall_time_hours": round(saved["seconds"] / 3600, 2),
+        "crop": config["crop"],
+        "batch": config["batch"],
+        "lr": config["lr"],
+        "bf16_autocast": config.get("bf16", False),
+        "smooth_fraction": config.get("smooth_fraction", 0.0),
+        "loss": "bpp + lambda * 255^2 * MSE, lambda drawn per sample from 'lambdas'",
+        "machine": machine(),
+        "command": command,
+    }
+    earlier = previous.get("training", {})
+    if config.get("init") and previous.get("file") == config["init"] and earlier:
+        record["initialized_from"] = {
+            "file": config["init"],
+            "lambdas": previous.get("lambdas"),
+            **earlier,
+        }
+        record["total_steps"] = saved["step"] + earlier.get(
+            "total_steps", earlier["steps"]
+        )
+        record["total_wall_time_hours"] = round(
+            record["wall_time_hours"]
+            + earlier.get("total_wall_time_hours", earlier["wall_time_hours"]),
+            2,
+        )
+    return record
+
+
 def export(checkpoint: Path, out_dir: Path, eval_dir: Path | None) -> Path:
     """Export ``checkpoint`` into ``out_dir`` and update its manifest."""
     from aegui.core.zoo import load_codec
@@ -212,22 +261,12 @@ def export(checkpoint: Path, out_dir: Path, eval_dir: Path | None) -> Path:
         out_dir, "codec", config["architecture"], tensors, metadata
     )
 
+    previous = read_manifest(out_dir).get("models", {}).get("codec", {})
     entry: dict[str, Any] = {
         "file": path.name,
         "sha256": sha256,
         **metadata,
-        "training": {
-            "data": Path(config["data"]).name,
-            "steps": saved["step"],
-            "wall_time_hours": round(saved["seconds"] / 3600, 2),
-            "crop": config["crop"],
-            "batch": config["batch"],
-            "lr": config["lr"],
-            "bf16_autocast": config.get("bf16", False),
-            "loss": "bpp + lambda * 255^2 * MSE, lambda drawn per sample from 'lambdas'",
-            "machine": machine(),
-            "command": "aegui train compression --data ../shared/datasets/bsds400 --bf16 --hours ...",
-        },
+        "training": training_record(saved, previous),
         "exported": datetime.date.today().isoformat(),
     }
     if eval_dir is not None:

@@ -44,14 +44,18 @@ def machine() -> str:
     return f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
 
 
+def read_manifest(out_dir: Path) -> dict[str, Any]:
+    """Return the manifest in ``out_dir``, or an empty one when there is none."""
+    manifest_path = out_dir / MANIFEST
+    if not manifest_path.exists():
+        return {"models": {}}
+    return json.loads(manifest_path.read_text())
+
+
 def update_manifest(out_dir: Path, task: str, entry: dict[str, Any]) -> None:
     """Set the manifest entry of ``task`` and delete the weights it replaces."""
     manifest_path = out_dir / MANIFEST
-    manifest = (
-        json.loads(manifest_path.read_text())
-        if manifest_path.exists()
-        else {"models": {}}
-    )
+    manifest = read_manifest(out_dir)
     old = manifest["models"].get(task, {}).get("file")
     manifest["models"][task] = entry
     # Written through a temporary file, so a reader never sees half a manifest.
