@@ -74,8 +74,8 @@ def check_output_folder(parser: argparse.ArgumentParser, folder: Path) -> None:
             return
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the parser of every subcommand."""
+def build_parser(training: bool = True) -> argparse.ArgumentParser:
+    """Return the parser of every subcommand, with the training options if ``training``."""
     parser = argparse.ArgumentParser(
         prog="aegui",
         description="Compress, open, denoise and restyle photos with trained autoencoders. "
@@ -126,15 +126,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a model (see 'aegui train compression -h')")
     train_kinds = train.add_subparsers(dest="kind", metavar="MODEL", required=True)
-    from aegui.training import codec as codec_training
-    from aegui.training import denoise as denoise_training
-    from aegui.training import stylize as stylize_training
+    # The training modules import torch (over a second), so their options are
+    # only built for the train command itself.
+    if training:
+        from aegui.training import codec as codec_training
+        from aegui.training import denoise as denoise_training
+        from aegui.training import stylize as stylize_training
 
-    codec_training.setup_args(train_kinds.add_parser("compression", help="train the image codec"))
-    denoise_training.setup_args(train_kinds.add_parser("denoise", help="train the denoiser"))
-    stylize_training.setup_args(
-        train_kinds.add_parser("stylize", help="train the style transfer encoder, then its decoder")
-    )
+        codec_training.setup_args(train_kinds.add_parser("compression", help="train the image codec"))
+        denoise_training.setup_args(train_kinds.add_parser("denoise", help="train the denoiser"))
+        stylize_training.setup_args(
+            train_kinds.add_parser("stylize", help="train the style transfer encoder, then its decoder")
+        )
 
     desktop = commands.add_parser(
         "install-desktop",
@@ -173,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Read by torch when the window's first job imports it.
             os.environ["OMP_NUM_THREADS"] = str(window_args.threads)
         return _open_window(rest)
-    parser = build_parser()
+    parser = build_parser(training=bool(rest) and rest[0] == "train")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,

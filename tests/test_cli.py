@@ -273,3 +273,21 @@ def test_force_never_replaces_the_input(tiny_denoiser, tmp_path, capsys):
     assert status == EXIT_FAILED
     assert "would replace the input itself" in capsys.readouterr().err
     assert photo.read_bytes() == original
+
+
+def test_command_help_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from aegui.cli import main\n"
+        "try:\n"
+        "    main(['compress', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('torch' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "usage: aegui compress" in done.stdout
+    assert done.stdout.strip().endswith("False")
