@@ -80,13 +80,9 @@ def build_parser(training: bool = True) -> argparse.ArgumentParser:
         prog="aegui",
         description="Compress, open, denoise and restyle photos with trained autoencoders. "
         "Without a command, opens the window (with FILE arguments, opens them in it).",
+        parents=[_global_parser()],
     )
     parser.add_argument("--version", action="version", version=f"aegui {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
-    parser.add_argument(
-        "--threads", type=positive_int, default=0, metavar="N",
-        help="CPU threads for the models (default: all cores)",
-    )  # fmt: skip
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     compress = commands.add_parser("compress", help="compress images into .aez files")
@@ -195,8 +191,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _global_parser() -> argparse.ArgumentParser:
     """Return a parser of the options that come before the command."""
     parser = argparse.ArgumentParser(prog="aegui", add_help=False)
-    parser.add_argument("-v", "--verbose", action="store_true")
-    parser.add_argument("--threads", type=positive_int, default=0)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument(
+        "--threads", type=positive_int, default=0, metavar="N",
+        help="CPU threads for the models (default: all cores)",
+    )  # fmt: skip
     return parser
 
 

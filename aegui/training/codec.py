@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,13 @@ from aegui.core.models.hyperprior import (
     resample_gains,
 )
 from aegui.training.data import RandomCrops, load_training_images
-from aegui.training.loop import RunState, Schedule, load_checkpoint, run_training
+from aegui.training.loop import (
+    RunState,
+    Schedule,
+    add_run_options,
+    load_checkpoint,
+    run_training,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -36,17 +41,7 @@ def setup_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--crop", type=int, default=192, help="crop size in pixels")
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--lr", type=float, default=2e-4)
-    parser.add_argument("--steps", type=int, default=1_000_000, help="maximum steps")
-    parser.add_argument(
-        "--hours", type=float, default=math.inf, help="wall-clock budget"
-    )
-    parser.add_argument(
-        "--threads", type=int, default=0, help="torch threads (0: all cores)"
-    )
-    parser.add_argument(
-        "--bf16", action="store_true", help="bfloat16 autocast for g_a/g_s"
-    )
-    parser.add_argument("--seed", type=int, default=0)
+    add_run_options(parser, bf16_help="bfloat16 autocast for g_a/g_s")
     parser.add_argument(
         "--smooth-fraction",
         type=float,

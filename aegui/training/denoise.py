@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,13 @@ from torch.nn import functional as F
 from aegui.core.models.denoiser import ARCHITECTURE, DenoiseUNet
 from aegui.training.corruptions import corrupt
 from aegui.training.data import RandomCrops, load_training_images
-from aegui.training.loop import RunState, Schedule, load_checkpoint, run_training
+from aegui.training.loop import (
+    RunState,
+    Schedule,
+    add_run_options,
+    load_checkpoint,
+    run_training,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -46,17 +51,7 @@ def setup_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--loss", choices=["l1", "mse"], default="l1")
-    parser.add_argument("--steps", type=int, default=1_000_000, help="maximum steps")
-    parser.add_argument(
-        "--hours", type=float, default=math.inf, help="wall-clock budget in hours"
-    )
-    parser.add_argument(
-        "--threads", type=int, default=0, help="torch threads (0: all cores)"
-    )
-    parser.add_argument(
-        "--bf16", action="store_true", help="bfloat16 autocast for the network"
-    )
-    parser.add_argument("--seed", type=int, default=0)
+    add_run_options(parser, bf16_help="bfloat16 autocast for the network")
 
 
 def check_training_data(folder: Path) -> None:

@@ -34,8 +34,8 @@ from aegui.core.models.hyperprior import (
 )
 from aegui.training.loop import load_checkpoint
 from aegui.training.manifest import (
-    machine,
     read_manifest,
+    run_record,
     save_exported,
     update_manifest,
 )
@@ -198,16 +198,9 @@ def training_record(saved: dict[str, Any], previous: dict[str, Any]) -> dict[str
     if config.get("init"):
         command += f" --lr {config['lr']:g} --init pretrained/{config['init']}"
     record: dict[str, Any] = {
-        "data": Path(config["data"]).name,
-        "steps": saved["step"],
-        "wall_time_hours": round(saved["seconds"] / 3600, 2),
-        "crop": config["crop"],
-        "batch": config["batch"],
-        "lr": config["lr"],
-        "bf16_autocast": config.get("bf16", False),
+        **run_record(saved),
         "smooth_fraction": config.get("smooth_fraction", 0.0),
         "loss": "bpp + lambda * 255^2 * MSE, lambda drawn per sample from 'lambdas'",
-        "machine": machine(),
         "command": command,
     }
     earlier = previous.get("training", {})

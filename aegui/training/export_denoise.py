@@ -24,7 +24,7 @@ from PIL import Image
 from aegui.core.metrics import psnr
 from aegui.core.models.denoiser import DenoiseUNet, parameter_count
 from aegui.training.loop import load_checkpoint
-from aegui.training.manifest import machine, save_exported, update_manifest
+from aegui.training.manifest import run_record, save_exported, update_manifest
 
 logger = logging.getLogger(__name__)
 
@@ -101,16 +101,9 @@ def export(checkpoint: Path, out_dir: Path, eval_dir: Path | None) -> Path:
         "sha256": sha256,
         **metadata,
         "training": {
-            "data": Path(config["data"]).name,
-            "steps": saved["step"],
-            "wall_time_hours": round(saved["seconds"] / 3600, 2),
-            "crop": config["crop"],
-            "batch": config["batch"],
-            "lr": config["lr"],
+            **run_record(saved),
             "loss": config["loss"],
-            "bf16_autocast": config.get("bf16", False),
             "corruptions": "Gaussian, Poisson-Gaussian, salt-and-pepper, knock-out, JPEG, mixtures",
-            "machine": machine(),
             "command": "aegui train denoise --data ../shared/datasets/bsds400 --bf16 --hours ...",
         },
         "exported": datetime.date.today().isoformat(),

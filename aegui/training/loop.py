@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import math
 import os
@@ -49,6 +50,23 @@ class RunState:
     step: int = 0
     seconds: float = 0.0
     history: list[dict[str, float]] = field(default_factory=list)
+
+
+def add_run_options(parser: argparse.ArgumentParser, bf16_help: str | None) -> None:
+    """Add the budget, thread and seed options that every training command takes.
+
+    ``--bf16`` is added with ``bf16_help`` as its help, unless that is None.
+    """
+    parser.add_argument("--steps", type=int, default=1_000_000, help="maximum steps")
+    parser.add_argument(
+        "--hours", type=float, default=math.inf, help="wall-clock budget in hours"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=0, help="torch threads (0: all cores)"
+    )
+    if bf16_help is not None:
+        parser.add_argument("--bf16", action="store_true", help=bf16_help)
+    parser.add_argument("--seed", type=int, default=0)
 
 
 def save_checkpoint(

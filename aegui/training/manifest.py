@@ -44,6 +44,21 @@ def machine() -> str:
     return f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
 
 
+def run_record(saved: dict[str, Any]) -> dict[str, Any]:
+    """Return the training record fields that every task shares, from a checkpoint."""
+    config = saved["config"]
+    return {
+        "data": Path(config["data"]).name,
+        "steps": saved["step"],
+        "wall_time_hours": round(saved["seconds"] / 3600, 2),
+        "crop": config["crop"],
+        "batch": config["batch"],
+        "lr": config["lr"],
+        "bf16_autocast": config.get("bf16", False),
+        "machine": machine(),
+    }
+
+
 def read_manifest(out_dir: Path) -> dict[str, Any]:
     """Return the manifest in ``out_dir``, or an empty one when there is none."""
     manifest_path = out_dir / MANIFEST

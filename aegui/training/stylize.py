@@ -39,7 +39,13 @@ from aegui.core.models.stylizer import (
 )
 from aegui.training.data import IMAGE_SUFFIXES, RandomCrops, load_training_images
 from aegui.training.denoise import check_training_data
-from aegui.training.loop import RunState, Schedule, load_checkpoint, run_training
+from aegui.training.loop import (
+    RunState,
+    Schedule,
+    add_run_options,
+    load_checkpoint,
+    run_training,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -82,14 +88,7 @@ def setup_args(parser: argparse.ArgumentParser) -> None:
         "--textures", type=float, default=0.25,
         help="fraction of style crops replaced by procedural textures (decoder stage)",
     )  # fmt: skip
-    parser.add_argument("--steps", type=int, default=1_000_000, help="maximum steps")
-    parser.add_argument(
-        "--hours", type=float, default=math.inf, help="wall-clock budget in hours"
-    )
-    parser.add_argument(
-        "--threads", type=int, default=0, help="torch threads (0: all cores)"
-    )
-    parser.add_argument("--seed", type=int, default=0)
+    add_run_options(parser, bf16_help=None)
 
 
 class StyleCrops:
