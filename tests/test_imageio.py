@@ -138,7 +138,7 @@ def test_pixel_limit(tmp_path):
 
 
 def write_png_header_only(path: Path, width: int, height: int) -> None:
-    """Write a PNG whose header claims ``width`` x ``height`` but holds one row."""
+    """Write a PNG whose header claims ``width`` x ``height`` but contains one row."""
 
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))

@@ -111,7 +111,7 @@ class TableSet:
 
 
 def narrow_index(table_index: np.ndarray, tables: TableSet) -> np.ndarray:
-    """Return ``table_index`` flattened as int16, the smallest type that holds it."""
+    """Return ``table_index`` flattened as int16, the smallest type that fits every index."""
     if len(tables) > np.iinfo(np.int16).max:
         raise ValueError(f"Too many tables for int16 indexes: {len(tables)}")
     return table_index.reshape(-1).astype(np.int16, copy=False)

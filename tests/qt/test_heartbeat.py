@@ -1,9 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Model work and image decoding run on worker threads, never on the GUI thread.
 
-How long the event loop stalls is measured by benchmarks/gui_responsiveness.py;
-a timed assertion here would fail on a loaded machine for reasons that have
-nothing to do with the code.
+benchmarks/gui_responsiveness.py measures how long the event loop stalls. A
+timed assertion here would fail on a busy machine whatever the code does.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from aegui.core import tasks
 from .conftest import TIMEOUT_MS, wait_idle, write_photos
 
 
-def test_model_and_preview_work_stays_off_the_gui_thread(
+def test_jobs_run_off_gui_thread(
     qtbot, window, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     photos = write_photos(tmp_path, 4, width=96, height=96)
