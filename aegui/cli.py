@@ -557,9 +557,10 @@ def _info(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     import tempfile
 
+    from aegui.core.paths import data_dir
     from aegui.core.tasks import compress_file
 
-    samples = sorted((Path(__file__).resolve().parent.parent / "assets" / "samples").glob("*.png"))
+    samples = sorted((data_dir("assets") / "samples").glob("*.png"))
     if not samples:
         print("aegui: no sample photos found in assets/samples", file=sys.stderr)
         return EXIT_FAILED

@@ -24,11 +24,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from aegui.core.paths import data_dir
+
 logger = logging.getLogger(__name__)
 
-# NOTE: assets/ is found beside the package, which holds for a source checkout
-# and an editable install but not for a wheel.
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+ASSETS = data_dir("assets")
 DESKTOP_NAME = "aegui.desktop"
 ICON_NAME = "aegui.svg"
 MIME_NAME = "aegui-aez.xml"

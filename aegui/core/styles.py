@@ -14,6 +14,7 @@ from PIL import Image
 
 from aegui.core.errors import AeguiError, ImageReadError
 from aegui.core.imageio import IMAGE_SUFFIXES, load_image
+from aegui.core.paths import data_dir
 
 # Long side, in pixels, that style images are reduced to before their feature
 # statistics are computed. It matches the size of the window's preview and
@@ -26,8 +27,8 @@ class StyleError(AeguiError):
 
 
 def styles_dir() -> Path:
-    """Return the folder of preset style images at the top of the source tree."""
-    return Path(__file__).resolve().parents[2] / "assets" / "styles"
+    """Return the folder of preset style images, ``assets/styles``."""
+    return data_dir("assets") / "styles"
 
 
 def preset_paths(folder: Path | None = None) -> dict[str, Path]:

@@ -19,6 +19,7 @@ import numpy as np
 
 from aegui.core.entropy import TableSet
 from aegui.core.errors import ModelError
+from aegui.core.paths import data_dir
 
 logger = logging.getLogger(__name__)
 
@@ -30,13 +31,13 @@ _cache_lock = threading.Lock()
 def pretrained_dir() -> Path:
     """Return the folder of shipped weights.
 
-    ``AEGUI_PRETRAINED`` overrides it; otherwise it is ``pretrained/`` at the top
-    of the source tree that contains this package.
+    ``AEGUI_PRETRAINED`` overrides it; otherwise it is ``pretrained/`` beside
+    the package or its installed copy (``aegui.core.paths.data_dir``).
     """
     override = os.environ.get("AEGUI_PRETRAINED")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[2] / "pretrained"
+    return data_dir("pretrained")
 
 
 def read_manifest(folder: Path | None = None) -> dict[str, Any]:

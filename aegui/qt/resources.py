@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QStyle
 
-# NOTE: assets/ sits beside the package in the source tree and is not package
-# data, so a wheel install falls back to a standard Qt icon.
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
+from aegui.core.paths import data_dir
+
+ASSETS = data_dir("assets")
 ICON_PATH = ASSETS / "icons" / "aegui.svg"
 
 
