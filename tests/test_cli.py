@@ -190,7 +190,7 @@ def test_corrupted_stream_with_valid_checksums(tiny_codec, photo_file, tmp_path,
     # Range coding cannot detect every damaged stream; when it does, the error
     # names the file, and otherwise the image decodes without a crash.
     if status == EXIT_FAILED:
-        assert "crafted.aez: corrupted y stream" in err
+        assert "crafted.aez: corrupted latent (y) stream" in err
     else:
         assert status == EXIT_OK
     assert "Traceback" not in err

@@ -20,6 +20,7 @@ from fractions import Fraction
 import numpy as np
 import torch
 
+from aegui.core.container import StreamKind
 from aegui.core.entropy import TableSet, decode_symbols, encode_symbols
 from aegui.core.errors import AezFormatError
 from aegui.core.intnet import IntegerHyperDecoder
@@ -221,9 +222,9 @@ class ImageCodec:
         channel_index = np.broadcast_to(
             np.arange(latents.z_shape[0])[:, None, None], latents.z_shape
         )
-        z_hat = _decode_stream("z", latents.z_stream, channel_index, self.z_tables, cancelled)
+        z_hat = _decode_stream(StreamKind.Z, latents.z_stream, channel_index, self.z_tables, cancelled)
         mean, index = self._hyper_decode(z_hat)
-        residual = _decode_stream("y", latents.y_stream, index, self.y_tables, cancelled)
+        residual = _decode_stream(StreamKind.Y, latents.y_stream, index, self.y_tables, cancelled)
         if progress is not None:
             progress(0.2)
         y_hat_s = torch.from_numpy(residual + mean).float()[None]
@@ -280,7 +281,7 @@ class ImageCodec:
 
 
 def _decode_stream(
-    name: str,
+    kind: StreamKind,
     data: bytes,
     table_index: np.ndarray,
     tables: TableSet,
@@ -291,7 +292,7 @@ def _decode_stream(
         return decode_symbols(data, table_index, tables, cancelled)
     except (AssertionError, ValueError, RuntimeError) as error:
         # constriction raises AssertionError for data that no table can produce.
-        raise AezFormatError(f"corrupted {name} stream ({error})") from None
+        raise AezFormatError(f"corrupted {kind.label} stream ({error})") from None
 
 
 def _part(progress: Progress | None, start: float, end: float) -> Progress | None:

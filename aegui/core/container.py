@@ -69,6 +69,11 @@ class StreamKind(IntEnum):
     Y = 2  # range-coded latent
     ALPHA = 3  # zlib-compressed 8-bit alpha plane, row-major, lossless
 
+    @property
+    def label(self) -> str:
+        """Name of the stream in error messages."""
+        return {"Z": "hyper-latent (z)", "Y": "latent (y)", "ALPHA": "alpha"}[self.name]
+
 
 @dataclass(frozen=True)
 class AezHeader:
@@ -160,7 +165,7 @@ def unpack(data: bytes, source: str = "<bytes>") -> tuple[AezHeader, list[bytes]
     for kind, length, stream_crc in header.streams:
         stream = data[position : position + length]
         if zlib.crc32(stream) != stream_crc:
-            raise fail(f"corrupted data in the {kind.name.lower()} stream (checksum mismatch)")
+            raise fail(f"corrupted data in the {kind.label} stream (checksum mismatch)")
         streams.append(stream)
         position += length
     return header, streams
