@@ -70,7 +70,9 @@ def check_output_folder(parser: argparse.ArgumentParser, folder: Path) -> None:
     for part in (folder, *folder.parents):
         if part.exists():
             if not part.is_dir():
-                parser.error(f"output folder {folder}: {part} exists and is not a folder")
+                parser.error(
+                    f"output folder {folder}: {part} exists and is not a folder"
+                )
             return
 
 
@@ -86,41 +88,92 @@ def build_parser(training: bool = True) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     compress = commands.add_parser("compress", help="compress images into .aez files")
-    compress.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="image files or folders")
-    compress.add_argument("-o", "--output", type=Path, required=True, metavar="OUTDIR", help="output folder")
+    compress.add_argument(
+        "inputs", nargs="+", type=Path, metavar="INPUT", help="image files or folders"
+    )
+    compress.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="OUTDIR",
+        help="output folder",
+    )
     compress.add_argument(
         "-q", "--quality", type=int, default=6,
         help="quality level from 1 (smallest files) to the codec's top level "
         "(10 for the shipped codec); default 6",
     )  # fmt: skip
-    compress.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
+    compress.add_argument(
+        "-f", "--force", action="store_true", help="overwrite existing outputs"
+    )
 
-    decompress = commands.add_parser("decompress", help="decode .aez files into PNG images")
-    decompress.add_argument("inputs", nargs="+", type=Path, metavar="FILE", help=".aez files or folders")
-    decompress.add_argument("-o", "--output", type=Path, required=True, metavar="OUTDIR", help="output folder")
-    decompress.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
+    decompress = commands.add_parser(
+        "decompress", help="decode .aez files into PNG images"
+    )
+    decompress.add_argument(
+        "inputs", nargs="+", type=Path, metavar="FILE", help=".aez files or folders"
+    )
+    decompress.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="OUTDIR",
+        help="output folder",
+    )
+    decompress.add_argument(
+        "-f", "--force", action="store_true", help="overwrite existing outputs"
+    )
 
-    denoise = commands.add_parser("denoise", help="remove noise from images, writing PNG files")
-    denoise.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="image files or folders")
-    denoise.add_argument("-o", "--output", type=Path, required=True, metavar="OUTDIR", help="output folder")
+    denoise = commands.add_parser(
+        "denoise", help="remove noise from images, writing PNG files"
+    )
+    denoise.add_argument(
+        "inputs", nargs="+", type=Path, metavar="INPUT", help="image files or folders"
+    )
+    denoise.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="OUTDIR",
+        help="output folder",
+    )
     denoise.add_argument(
         "-s", "--strength", type=_strength, default=None, metavar="auto|FLOAT",
         help="'auto' (default) denoises at the noise level estimated in each image; "
         "a number from 0 to 4 scales the effect: 0 keeps the image, 0.5 goes halfway, "
         "1 equals auto, and above 1 the network is told that many times the level",
     )  # fmt: skip
-    denoise.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
+    denoise.add_argument(
+        "-f", "--force", action="store_true", help="overwrite existing outputs"
+    )
 
     _add_stylize_parser(commands)
 
-    info = commands.add_parser("info", help="print the header and stream sizes of .aez files")
+    info = commands.add_parser(
+        "info", help="print the header and stream sizes of .aez files"
+    )
     info.add_argument("inputs", nargs="+", type=Path, metavar="FILE")
 
-    demo = commands.add_parser("demo", help="compress the bundled sample photos and print a table")
-    demo.add_argument("-q", "--quality", type=int, action="append", help="quality (repeatable); default 3, 6, 9")
-    demo.add_argument("-o", "--output", type=Path, default=None, help="keep the .aez files here")
+    demo = commands.add_parser(
+        "demo", help="compress the bundled sample photos and print a table"
+    )
+    demo.add_argument(
+        "-q",
+        "--quality",
+        type=int,
+        action="append",
+        help="quality (repeatable); default 3, 6, 9",
+    )
+    demo.add_argument(
+        "-o", "--output", type=Path, default=None, help="keep the .aez files here"
+    )
 
-    train = commands.add_parser("train", help="train a model (see 'aegui train compression -h')")
+    train = commands.add_parser(
+        "train", help="train a model (see 'aegui train compression -h')"
+    )
     train_kinds = train.add_subparsers(dest="kind", metavar="MODEL", required=True)
     # The training modules import torch (over a second), so their options are
     # only built for the train command itself.
@@ -129,19 +182,29 @@ def build_parser(training: bool = True) -> argparse.ArgumentParser:
         from aegui.training import denoise as denoise_training
         from aegui.training import stylize as stylize_training
 
-        codec_training.setup_args(train_kinds.add_parser("compression", help="train the image codec"))
-        denoise_training.setup_args(train_kinds.add_parser("denoise", help="train the denoiser"))
+        codec_training.setup_args(
+            train_kinds.add_parser("compression", help="train the image codec")
+        )
+        denoise_training.setup_args(
+            train_kinds.add_parser("denoise", help="train the denoiser")
+        )
         stylize_training.setup_args(
-            train_kinds.add_parser("stylize", help="train the style transfer encoder, then its decoder")
+            train_kinds.add_parser(
+                "stylize", help="train the style transfer encoder, then its decoder"
+            )
         )
 
     desktop = commands.add_parser(
         "install-desktop",
         help="add the launcher, icon and .aez file type to this user's desktop",
     )
-    desktop.add_argument("--uninstall", action="store_true", help="remove what install-desktop added")
+    desktop.add_argument(
+        "--uninstall", action="store_true", help="remove what install-desktop added"
+    )
 
-    export = commands.add_parser("export", help="turn a training checkpoint into shipped weights")
+    export = commands.add_parser(
+        "export", help="turn a training checkpoint into shipped weights"
+    )
     export.add_argument("kind", choices=["compression", "denoise", "stylize"])
     export.add_argument("checkpoint", type=Path)
     export.add_argument("--out", type=Path, default=Path("pretrained"))
@@ -191,7 +254,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _global_parser() -> argparse.ArgumentParser:
     """Return a parser of the options that come before the command."""
     parser = argparse.ArgumentParser(prog="aegui", add_help=False)
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log debug messages"
+    )
     parser.add_argument(
         "--threads", type=positive_int, default=0, metavar="N",
         help="CPU threads for the models (default: all cores)",
@@ -345,12 +410,17 @@ def run_batch(
         bar.update(index, source.name)
         try:
             result = job(
-                source, destination, lambda f, i=index, name=source.name: bar.update(i + f, name)
+                source,
+                destination,
+                lambda f, i=index, name=source.name: bar.update(i + f, name),
             )
         except KeyboardInterrupt:
             bar.close()
             left = len(jobs) - index
-            print(f"aegui: interrupted; {left} of {len(jobs)} inputs not processed", file=sys.stderr)
+            print(
+                f"aegui: interrupted; {left} of {len(jobs)} inputs not processed",
+                file=sys.stderr,
+            )
             return EXIT_INTERRUPTED
         except Exception as error:  # noqa: BLE001 - one broken file must not stop the batch
             logger.debug("Job failed for %s", source, exc_info=True)
@@ -364,7 +434,10 @@ def run_batch(
         print(describe(result))
     bar.close()
     if failures:
-        print(f"\n{len(failures)} of {len(jobs) + unstarted} inputs failed:", file=sys.stderr)
+        print(
+            f"\n{len(failures)} of {len(jobs) + unstarted} inputs failed:",
+            file=sys.stderr,
+        )
         for failure in failures:
             print(f"  {failure}", file=sys.stderr)
         return EXIT_FAILED
@@ -390,7 +463,9 @@ def _compress(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     check_output_folder(parser, args.output)
     codec = _load_codec_or_exit()
     if args.quality not in codec.qualities:  # type: ignore[attr-defined]
-        parser.error(f"invalid quality {args.quality}: choose 1 to {codec.qualities[-1]}")  # type: ignore[attr-defined]
+        parser.error(
+            f"invalid quality {args.quality}: choose 1 to {codec.qualities[-1]}"
+        )  # type: ignore[attr-defined]
     return run_batch(
         args.inputs,
         COMPRESS_SUFFIXES,
@@ -442,7 +517,12 @@ def _denoise(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         args.output,
         ".png",
         lambda src, dst, progress: denoise_file(
-            src, dst, strength=args.strength, model=denoiser, overwrite=args.force, progress=progress
+            src,
+            dst,
+            strength=args.strength,
+            model=denoiser,
+            overwrite=args.force,
+            progress=progress,
         ),
         _denoise_row,
         DENOISE_HEADER,
@@ -456,9 +536,15 @@ def _add_stylize_parser(commands: argparse._SubParsersAction) -> None:
         description="Repaint images in the style of a painting. --style takes a preset "
         "name (see --list-styles) or the path of any image file.",
     )
-    stylize.add_argument("inputs", nargs="*", type=Path, metavar="INPUT", help="image files or folders")
-    stylize.add_argument("-o", "--output", type=Path, metavar="OUTDIR", help="output folder")
-    stylize.add_argument("--style", metavar="PRESET_OR_FILE", help="preset name or style image file")
+    stylize.add_argument(
+        "inputs", nargs="*", type=Path, metavar="INPUT", help="image files or folders"
+    )
+    stylize.add_argument(
+        "-o", "--output", type=Path, metavar="OUTDIR", help="output folder"
+    )
+    stylize.add_argument(
+        "--style", metavar="PRESET_OR_FILE", help="preset name or style image file"
+    )
     stylize.add_argument(
         "-s", "--strength", type=_style_strength, default=1.0, metavar="S",
         help="from 0 (the photo unchanged) to 1 (full style); default 1",
@@ -467,8 +553,12 @@ def _add_stylize_parser(commands: argparse._SubParsersAction) -> None:
         "--preserve-color", action="store_true",
         help="keep the photo's colors and take only the brightness from the style",
     )  # fmt: skip
-    stylize.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
-    stylize.add_argument("--list-styles", action="store_true", help="list the style presets and exit")
+    stylize.add_argument(
+        "-f", "--force", action="store_true", help="overwrite existing outputs"
+    )
+    stylize.add_argument(
+        "--list-styles", action="store_true", help="list the style presets and exit"
+    )
 
 
 def _style_strength(text: str) -> float:
@@ -479,7 +569,9 @@ def _style_strength(text: str) -> float:
         value = float(text)
         check_strength(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid strength {text!r}: use a number from 0 to 1") from None
+        raise argparse.ArgumentTypeError(
+            f"invalid strength {text!r}: use a number from 0 to 1"
+        ) from None
     return value
 
 
@@ -512,8 +604,14 @@ def _stylize(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         args.output,
         ".png",
         lambda src, dst, progress: stylize_file(
-            src, dst, style=args.style, strength=args.strength, preserve_color=args.preserve_color,
-            model=stylizer, overwrite=args.force, progress=progress,
+            src,
+            dst,
+            style=args.style,
+            strength=args.strength,
+            preserve_color=args.preserve_color,
+            model=stylizer,
+            overwrite=args.force,
+            progress=progress,
         ),  # fmt: skip
         _stylize_row,
         STYLIZE_HEADER,
@@ -544,13 +642,19 @@ def _info(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             continue
         pixels = header.width * header.height
         print(f"{path}:")
-        print(f"  image    {header.width}x{header.height} {header.mode.name}, {header.bit_depth}-bit source")
+        print(
+            f"  image    {header.width}x{header.height} {header.mode.name}, {header.bit_depth}-bit source"
+        )
         print(f"  model    {header.model_id} (weights {header.digest.hex()})")
         print(f"  quality  {header.quality}")
         print(f"  size     {len(data)} bytes, {8 * len(data) / pixels:.4f} bpp")
-        print(f"  latents  z {'x'.join(map(str, header.z_shape))}, y {'x'.join(map(str, header.y_shape))}")
+        print(
+            f"  latents  z {'x'.join(map(str, header.z_shape))}, y {'x'.join(map(str, header.y_shape))}"
+        )
         for (kind, length, crc), _ in zip(header.streams, streams, strict=True):
-            print(f"  stream   {kind.name.lower():6s} {length:>9d} bytes  crc32 {crc:08x}")
+            print(
+                f"  stream   {kind.name.lower():6s} {length:>9d} bytes  crc32 {crc:08x}"
+            )
     return status
 
 
@@ -568,14 +672,20 @@ def _demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     qualities = args.quality or [3, 6, 9]
     for quality in qualities:
         if quality not in codec.qualities:  # type: ignore[attr-defined]
-            parser.error(f"invalid quality {quality}: choose 1 to {codec.qualities[-1]}")  # type: ignore[attr-defined]
+            parser.error(
+                f"invalid quality {quality}: choose 1 to {codec.qualities[-1]}"
+            )  # type: ignore[attr-defined]
     with tempfile.TemporaryDirectory() as scratch:
         out_dir = args.output or Path(scratch)
-        print(f"{'file':24s} {'q':>2s} {'bytes':>8s} {'bpp':>6s} {'PSNR':>6s} {'sec':>6s}")
+        print(
+            f"{'file':24s} {'q':>2s} {'bytes':>8s} {'bpp':>6s} {'PSNR':>6s} {'sec':>6s}"
+        )
         for sample in samples:
             for quality in qualities:
                 target = out_dir / f"{sample.stem}-q{quality}.aez"
-                result = compress_file(sample, target, quality, codec=codec, overwrite=True)
+                result = compress_file(
+                    sample, target, quality, codec=codec, overwrite=True
+                )
                 print(
                     f"{sample.name:24s} {quality:>2d} {result.output_bytes:>8d} "
                     f"{result.bpp:6.3f} {result.psnr:6.2f} {result.seconds:6.2f}"
@@ -615,7 +725,11 @@ def _export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from aegui.training import export_codec, export_denoise, export_stylize
 
     logging.getLogger().setLevel(logging.INFO)
-    exporters = {"compression": export_codec, "denoise": export_denoise, "stylize": export_stylize}
+    exporters = {
+        "compression": export_codec,
+        "denoise": export_denoise,
+        "stylize": export_stylize,
+    }
     exporter = exporters[args.kind]
     exporter.export(args.checkpoint, args.out, args.eval)
     return EXIT_OK

@@ -29,7 +29,9 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "datasets" / "kodak24"
 
 
-def measure_speed(folder: Path, images: int, quality: int, threads: int) -> dict[str, object]:
+def measure_speed(
+    folder: Path, images: int, quality: int, threads: int
+) -> dict[str, object]:
     """Time model loading and per-photo encode and decode."""
     import torch
 
@@ -62,9 +64,15 @@ def measure_speed(folder: Path, images: int, quality: int, threads: int) -> dict
     }
 
 
-def make_large_photo(path: Path, source: Path, width: int = 6000, height: int = 4000) -> None:
+def make_large_photo(
+    path: Path, source: Path, width: int = 6000, height: int = 4000
+) -> None:
     """Upscale a photo to ``width`` x ``height`` and add grain so it is not flat."""
-    image = Image.open(source).convert("RGB").resize((width, height), Image.Resampling.BICUBIC)
+    image = (
+        Image.open(source)
+        .convert("RGB")
+        .resize((width, height), Image.Resampling.BICUBIC)
+    )
     pixels = np.asarray(image).astype(np.int16)
     grain = np.random.default_rng(0).integers(-6, 7, size=pixels.shape, dtype=np.int16)
     Image.fromarray(np.clip(pixels + grain, 0, 255).astype(np.uint8)).save(path)
@@ -86,8 +94,26 @@ def measure_memory(source: Path, quality: int, threads: int) -> dict[str, object
         folder = Path(scratch)
         photo = folder / "large.png"
         make_large_photo(photo, source)
-        compress = run_measured([*aegui, "compress", str(photo), "-o", str(folder / "aez"), "-q", str(quality)])
-        decompress = run_measured([*aegui, "decompress", str(folder / "aez" / "large.aez"), "-o", str(folder / "png")])
+        compress = run_measured(
+            [
+                *aegui,
+                "compress",
+                str(photo),
+                "-o",
+                str(folder / "aez"),
+                "-q",
+                str(quality),
+            ]
+        )
+        decompress = run_measured(
+            [
+                *aegui,
+                "decompress",
+                str(folder / "aez" / "large.aez"),
+                "-o",
+                str(folder / "png"),
+            ]
+        )
         size = (folder / "aez" / "large.aez").stat().st_size if compress[2] == 0 else 0
     return {
         "size": "6000x4000",
@@ -105,12 +131,20 @@ def measure_memory(source: Path, quality: int, threads: int) -> dict[str, object
 def main(argv: list[str] | None = None) -> int:
     """Run both measurements and write JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of 768x512 PNG photos")
+    parser.add_argument(
+        "--data", type=Path, default=DEFAULT_DATA, help="folder of 768x512 PNG photos"
+    )
     parser.add_argument("--images", type=int, default=24, help="photos to time")
     parser.add_argument("--quality", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--skip-memory", action="store_true", help="skip the 6000x4000 run")
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "codec-speed-memory.json")
+    parser.add_argument(
+        "--skip-memory", action="store_true", help="skip the 6000x4000 run"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=REPO / "benchmarks" / "results" / "codec-speed-memory.json",
+    )
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         parser.error(f"data folder {args.data} not found; pass --data")
@@ -120,7 +154,9 @@ def main(argv: list[str] | None = None) -> int:
             "machine": f"{cpu_name()}, {os.cpu_count()} cores",
             "threads": args.threads,
             "date": time.strftime("%Y-%m-%d"),
-            "command": " ".join([Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])]),
+            "command": " ".join(
+                [Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])]
+            ),
         },
         "speed": measure_speed(args.data, args.images, args.quality, args.threads),
     }

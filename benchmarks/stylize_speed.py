@@ -74,7 +74,12 @@ logger = logging.getLogger("stylize_speed")
 DEFAULT_PHOTO = REPO_ROOT.parent / "shared" / "datasets" / "kodak24" / "kodim23.png"
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results" / "stylize-speed.json"
 HISTOGRAM_BINS = 32
-MEASURES = ("edge-correlation", "content-distance", "style-distance", "histogram-distance")
+MEASURES = (
+    "edge-correlation",
+    "content-distance",
+    "style-distance",
+    "histogram-distance",
+)
 
 Stylize = Callable[[np.ndarray, Path], np.ndarray]
 
@@ -263,7 +268,9 @@ def main(argv: list[str] | None = None) -> int:
                 "histogram-distance": round(histogram_distance(output, style), 4),
             }
         means = {
-            measure: round(float(np.mean([row[measure] for row in per_style.values()])), 5)
+            measure: round(
+                float(np.mean([row[measure] for row in per_style.values()])), 5
+            )
             for measure in MEASURES
         }
         results[name] = {

@@ -25,7 +25,9 @@ def tiny_pretrained(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     torch.manual_seed(0)
     folder = tmp_path_factory.mktemp("pretrained")
-    model = MeanScaleHyperprior(N=16, M=24, hyper_channels=16, levels=len(DEFAULT_LAMBDAS))
+    model = MeanScaleHyperprior(
+        N=16, M=24, hyper_channels=16, levels=len(DEFAULT_LAMBDAS)
+    )
     config = {
         "architecture": "msh-gain",
         "N": 16,
@@ -38,7 +40,9 @@ def tiny_pretrained(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "data": "random",
     }
     checkpoint = folder / "tiny.pt"
-    save_checkpoint(checkpoint, config, model, torch.optim.Adam(model.parameters()), RunState())
+    save_checkpoint(
+        checkpoint, config, model, torch.optim.Adam(model.parameters()), RunState()
+    )
     export(checkpoint, folder, None)
     checkpoint.unlink()
     return folder
@@ -54,7 +58,9 @@ def tiny_codec(tiny_pretrained: Path, monkeypatch: pytest.MonkeyPatch):  # type:
 
 
 @pytest.fixture(scope="session")
-def tiny_denoise_pretrained(tiny_pretrained: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def tiny_denoise_pretrained(
+    tiny_pretrained: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """A copy of ``tiny_pretrained`` that also contains a small random-weight denoiser."""
     import shutil
 
@@ -77,7 +83,9 @@ def tiny_denoise_pretrained(tiny_pretrained: Path, tmp_path_factory: pytest.Temp
         "data": "random",
     }
     checkpoint = folder / "tiny-denoise.pt"
-    save_checkpoint(checkpoint, config, model, torch.optim.Adam(model.parameters()), RunState())
+    save_checkpoint(
+        checkpoint, config, model, torch.optim.Adam(model.parameters()), RunState()
+    )
     export(checkpoint, folder, None)
     checkpoint.unlink()
     return folder
@@ -93,7 +101,9 @@ def tiny_denoiser(tiny_denoise_pretrained: Path, monkeypatch: pytest.MonkeyPatch
 
 
 @pytest.fixture(scope="session")
-def tiny_stylize_pretrained(tiny_pretrained: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def tiny_stylize_pretrained(
+    tiny_pretrained: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """A copy of ``tiny_pretrained`` that also contains a small random-weight stylizer."""
     import shutil
 
@@ -123,7 +133,13 @@ def tiny_stylize_pretrained(tiny_pretrained: Path, tmp_path_factory: pytest.Temp
         "styles": "random",
     }
     checkpoint = folder / "tiny-stylize.pt"
-    save_checkpoint(checkpoint, config, model, torch.optim.Adam(model.decoder.parameters()), RunState())
+    save_checkpoint(
+        checkpoint,
+        config,
+        model,
+        torch.optim.Adam(model.decoder.parameters()),
+        RunState(),
+    )
     export(checkpoint, folder, None)
     checkpoint.unlink()
     return folder

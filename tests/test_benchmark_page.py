@@ -11,7 +11,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def load_write_page():
-    spec = importlib.util.spec_from_file_location("write_page", REPO / "benchmarks" / "write_page.py")
+    spec = importlib.util.spec_from_file_location(
+        "write_page", REPO / "benchmarks" / "write_page.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -78,7 +80,9 @@ def test_denoise_and_stylize_sections(tmp_path: Path) -> None:
 
     text = page.read_text()
     assert "## Denoising: CBSD68" in text
-    assert "| 25 | 20.60 | 30.10 | 30.30 | 28.00 | 29.90 | 30.40 | 30.71 | 31.23 |" in text
+    assert (
+        "| 25 | 20.60 | 30.10 | 30.30 | 28.00 | 29.90 | 30.40 | 30.71 | 31.23 |" in text
+    )
     assert "| 25 | 0.50 | 20.0 | 40x | 0.40 |" in text
     assert "| salt-and-pepper-10 | 15.00 | 27.50 | 26.20 | 0.50 |" in text
     assert "## Style transfer: speed and scores" in text

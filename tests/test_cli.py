@@ -43,7 +43,9 @@ def test_compress_and_decompress_folder(tiny_codec, photo_folder, tmp_path, caps
     assert "a.aez" in capsys.readouterr().out
 
 
-def test_broken_file_fails_but_batch_continues(tiny_codec, photo_folder, tmp_path, capsys):
+def test_broken_file_fails_but_batch_continues(
+    tiny_codec, photo_folder, tmp_path, capsys
+):
     broken = photo_folder / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n garbage")
     out = tmp_path / "out"
@@ -55,7 +57,15 @@ def test_broken_file_fails_but_batch_continues(tiny_codec, photo_folder, tmp_pat
 
 
 def test_missing_input_fails(tiny_codec, photo_file, tmp_path, capsys):
-    status = main(["compress", str(photo_file), str(tmp_path / "gone.png"), "-o", str(tmp_path / "o")])
+    status = main(
+        [
+            "compress",
+            str(photo_file),
+            str(tmp_path / "gone.png"),
+            "-o",
+            str(tmp_path / "o"),
+        ]
+    )
     assert status == EXIT_FAILED
     assert (tmp_path / "o" / "photo.aez").exists()
     assert "gone.png: file not found" in capsys.readouterr().err
@@ -68,7 +78,10 @@ def test_no_overwrite_without_force(tiny_codec, photo_file, tmp_path, capsys):
     assert main(["compress", str(photo_file), "-o", str(out), "-q", "8"]) == EXIT_FAILED
     assert (out / "photo.aez").read_bytes() == first
     assert "already exists" in capsys.readouterr().err
-    assert main(["compress", str(photo_file), "-o", str(out), "-q", "8", "--force"]) == EXIT_OK
+    assert (
+        main(["compress", str(photo_file), "-o", str(out), "-q", "8", "--force"])
+        == EXIT_OK
+    )
     assert (out / "photo.aez").read_bytes() != first
 
 
@@ -125,9 +138,20 @@ def test_demo_prints_table(tiny_codec, capsys):
 def test_same_output_twice_fails_second(tiny_codec, tmp_path, capsys):
     for name in ("d1", "d2"):
         (tmp_path / name).mkdir()
-        Image.fromarray(natural_image(40, 30, seed=len(name))).save(tmp_path / name / "pic.png")
+        Image.fromarray(natural_image(40, 30, seed=len(name))).save(
+            tmp_path / name / "pic.png"
+        )
     out = tmp_path / "out"
-    status = main(["compress", str(tmp_path / "d1"), str(tmp_path / "d2"), "-o", str(out), "--force"])
+    status = main(
+        [
+            "compress",
+            str(tmp_path / "d1"),
+            str(tmp_path / "d2"),
+            "-o",
+            str(out),
+            "--force",
+        ]
+    )
     err = capsys.readouterr().err
     assert status == EXIT_FAILED
     assert "is also the output of" in err
@@ -171,7 +195,9 @@ def test_outputs_follow_umask(tiny_codec, photo_file, tmp_path):
     assert (tmp_path / "out" / "photo.aez").stat().st_mode & 0o777 == 0o644
 
 
-def test_corrupted_stream_with_valid_checksums(tiny_codec, photo_file, tmp_path, capsys):
+def test_corrupted_stream_with_valid_checksums(
+    tiny_codec, photo_file, tmp_path, capsys
+):
     import struct
     import zlib
 
@@ -180,7 +206,10 @@ def test_corrupted_stream_with_valid_checksums(tiny_codec, photo_file, tmp_path,
     main(["compress", str(photo_file), "-o", str(tmp_path / "out"), "-q", "8"])
     header, streams = unpack((tmp_path / "out" / "photo.aez").read_bytes())
     garbage = bytes(range(256)) * (len(streams[1]) // 256 + 1)
-    crafted = pack(header, [streams[0], struct.pack("<I", 0xFFFFFFFF) + garbage[: len(streams[1]) - 4]])
+    crafted = pack(
+        header,
+        [streams[0], struct.pack("<I", 0xFFFFFFFF) + garbage[: len(streams[1]) - 4]],
+    )
     bad = tmp_path / "bad" / "crafted.aez"
     bad.parent.mkdir()
     bad.write_bytes(crafted)
@@ -237,7 +266,9 @@ def test_window_without_display_fails_cleanly(tmp_path, capsys, monkeypatch):
 )
 def test_global_options_before_window_files(tmp_path, monkeypatch, options, threads):
     opened: list[list[str]] = []
-    monkeypatch.setattr("aegui.cli._open_window", lambda paths: opened.append(paths) or 0)
+    monkeypatch.setattr(
+        "aegui.cli._open_window", lambda paths: opened.append(paths) or 0
+    )
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     photo = tmp_path / "photo.png"
     Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(photo)
@@ -288,6 +319,8 @@ def test_command_help_does_not_import_torch():
         "    pass\n"
         "print('torch' in sys.modules)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert "usage: aegui compress" in done.stdout
     assert done.stdout.strip().endswith("False")

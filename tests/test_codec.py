@@ -305,7 +305,13 @@ def test_training_init_resamples_gains(tmp_path: Path) -> None:
         "architecture": "msh-gain", "N": 8, "M": 12, "hyper_channels": 8,
         "lambdas": old_lambdas, "crop": 64, "batch": 1, "lr": 1e-4, "data": "random",
     }  # fmt: skip
-    save_checkpoint(tmp_path / "old.pt", config, model, torch.optim.Adam(model.parameters()), RunState(5, 36.0))
+    save_checkpoint(
+        tmp_path / "old.pt",
+        config,
+        model,
+        torch.optim.Adam(model.parameters()),
+        RunState(5, 36.0),
+    )
     weights = export(tmp_path / "old.pt", tmp_path / "old", None)
     photos = tmp_path / "photos"
     photos.mkdir()

@@ -117,7 +117,9 @@ def test_unknown_version_is_rejected():
 def test_absurd_dimensions_are_rejected_before_decoding():
     data = pack(make_header(), [b"z", b"y"])
     width_offset = len(MAGIC) + 6 + 1 + len("test-model") + 8
-    crafted = reseal(data, width_offset, struct.pack(">II", 4_000_000_000, 4_000_000_000))
+    crafted = reseal(
+        data, width_offset, struct.pack(">II", 4_000_000_000, 4_000_000_000)
+    )
     with pytest.raises(AezFormatError, match="invalid image size"):
         unpack(crafted)
     crafted = reseal(data, width_offset, struct.pack(">II", 60_000, 60_000))
@@ -127,7 +129,9 @@ def test_absurd_dimensions_are_rejected_before_decoding():
 
 def test_huge_declared_stream_is_rejected_without_allocation():
     data = pack(make_header(), [b"z", b"y"])
-    table_offset = len(MAGIC) + 6 + 1 + len("test-model") + 8 + struct.calcsize(">IIBBB3H3HB")
+    table_offset = (
+        len(MAGIC) + 6 + 1 + len("test-model") + 8 + struct.calcsize(">IIBBB3H3HB")
+    )
     crafted = reseal(data, table_offset + 1, struct.pack(">I", 0xFFFFFFFF))
     with pytest.raises(AezFormatError, match="truncated"):
         unpack(crafted)

@@ -360,7 +360,9 @@ def test_strength_scales_estimate(
     assert half.noise_level == auto.noise_level
     assert off.noise_level == auto.noise_level
     original = np.asarray(Image.open(photo_file).convert("RGB"), dtype=np.int16)
-    unchanged = np.asarray(Image.open(tmp_path / "off.png").convert("RGB"), dtype=np.int16)
+    unchanged = np.asarray(
+        Image.open(tmp_path / "off.png").convert("RGB"), dtype=np.int16
+    )
     full = np.asarray(Image.open(tmp_path / "one.png").convert("RGB"), dtype=np.int16)
     mixed = np.asarray(Image.open(tmp_path / "half.png").convert("RGB"), dtype=np.int16)
     assert np.array_equal(unchanged, original)

@@ -20,14 +20,24 @@ from tests.conftest import natural_image
 def write_png16_rgb(path: Path, pixels: np.ndarray) -> None:
     """Write a 16-bit RGB PNG by hand (Pillow cannot write one)."""
     height, width, _ = pixels.shape
-    raw = b"".join(b"\x00" + pixels[row].astype(">u2").tobytes() for row in range(height))
+    raw = b"".join(
+        b"\x00" + pixels[row].astype(">u2").tobytes() for row in range(height)
+    )
 
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        return (
+            struct.pack(">I", len(body))
+            + kind
+            + body
+            + struct.pack(">I", zlib.crc32(kind + body))
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0)
     path.write_bytes(
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
     )
 
 
@@ -51,7 +61,9 @@ def test_grayscale_stays_grayscale(tmp_path):
 
 def test_rgba_keeps_alpha(tmp_path):
     path = tmp_path / "rgba.png"
-    pixels = np.dstack([natural_image(20, 10), np.arange(200, dtype=np.uint8).reshape(10, 20)])
+    pixels = np.dstack(
+        [natural_image(20, 10), np.arange(200, dtype=np.uint8).reshape(10, 20)]
+    )
     Image.fromarray(pixels, "RGBA").save(path)
     loaded = load_image(path)
     assert loaded.mode == Mode.RGBA
@@ -68,7 +80,7 @@ def test_palette_with_transparency_keeps_alpha(tmp_path):
 
 def test_sixteen_bit_is_reduced_with_warning(tmp_path):
     path = tmp_path / "deep.png"
-    pixels = (natural_image(12, 8).astype(np.uint16) * 257)
+    pixels = natural_image(12, 8).astype(np.uint16) * 257
     write_png16_rgb(path, pixels)
     loaded = load_image(path)
     assert loaded.bit_depth == 16
@@ -141,12 +153,20 @@ def write_png_header_only(path: Path, width: int, height: int) -> None:
     """Write a PNG whose header claims ``width`` x ``height`` but contains one row."""
 
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        return (
+            struct.pack(">I", len(body))
+            + kind
+            + body
+            + struct.pack(">I", zlib.crc32(kind + body))
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     row = zlib.compress(b"\x00" + bytes(3 * width))
     path.write_bytes(
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", row) + chunk(b"IEND", b"")
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", row)
+        + chunk(b"IEND", b"")
     )
 
 

@@ -18,7 +18,9 @@ MANIFEST = REPO / "pretrained" / "manifest.json"
 
 pytestmark = [
     pytest.mark.pretrained,
-    pytest.mark.skipif(not MANIFEST.exists(), reason="no shipped weights in pretrained/"),
+    pytest.mark.skipif(
+        not MANIFEST.exists(), reason="no shipped weights in pretrained/"
+    ),
 ]
 
 
@@ -26,7 +28,11 @@ pytestmark = [
 def shipped_codec():  # type: ignore[no-untyped-def]
     from aegui.core.zoo import load_codec
 
-    return load_codec(REPO / "pretrained" / json.loads(MANIFEST.read_text())["models"]["codec"]["file"])
+    return load_codec(
+        REPO
+        / "pretrained"
+        / json.loads(MANIFEST.read_text())["models"]["codec"]["file"]
+    )
 
 
 def test_manifest_hash_matches_file():
@@ -37,15 +43,22 @@ def test_manifest_hash_matches_file():
 
 
 def test_shipped_codec_round_trip(shipped_codec):
-    image = np.asarray(Image.open(REPO / "assets" / "samples" / "parrots.png").convert("RGB"))
+    image = np.asarray(
+        Image.open(REPO / "assets" / "samples" / "parrots.png").convert("RGB")
+    )
     crop = image[:192, :256]
     data = shipped_codec.compress(crop, 4)
-    assert np.array_equal(shipped_codec.decompress(data), shipped_codec.decode(shipped_codec.encode(crop, 4)))
+    assert np.array_equal(
+        shipped_codec.decompress(data),
+        shipped_codec.decode(shipped_codec.encode(crop, 4)),
+    )
     assert psnr(crop, shipped_codec.decompress(data)) > 25
 
 
 def test_shipped_codec_thread_invariant(shipped_codec):
-    image = np.asarray(Image.open(REPO / "assets" / "samples" / "motorbikes.png").convert("RGB"))
+    image = np.asarray(
+        Image.open(REPO / "assets" / "samples" / "motorbikes.png").convert("RGB")
+    )
     crop = image[100:260, 200:400]
     previous = torch.get_num_threads()
     try:
@@ -60,7 +73,9 @@ def test_shipped_codec_thread_invariant(shipped_codec):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not KODAK.is_dir(), reason="Kodak photos not found in ../shared/datasets")
+@pytest.mark.skipif(
+    not KODAK.is_dir(), reason="Kodak photos not found in ../shared/datasets"
+)
 def test_rate_and_quality_grow_with_level(shipped_codec):
     image = np.asarray(Image.open(KODAK / "kodim19.png").convert("RGB"))
     bpps, psnrs = [], []

@@ -66,7 +66,10 @@ class Latents:
 
 def padded_size(width: int, height: int) -> tuple[int, int]:
     """Return the size rounded up to a multiple of the network's downsampling."""
-    return (-(-width // DOWNSAMPLING) * DOWNSAMPLING, -(-height // DOWNSAMPLING) * DOWNSAMPLING)
+    return (
+        -(-width // DOWNSAMPLING) * DOWNSAMPLING,
+        -(-height // DOWNSAMPLING) * DOWNSAMPLING,
+    )
 
 
 def latent_shapes(
@@ -137,12 +140,16 @@ class ImageCodec:
         """Code a uint8 HxWx3 image at ``quality``."""
         self.check_quality(quality)
         if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
-            raise ValueError(f"Expected a uint8 HxWx3 array, got {rgb.dtype} {rgb.shape}")
+            raise ValueError(
+                f"Expected a uint8 HxWx3 array, got {rgb.dtype} {rgb.shape}"
+            )
         height, width = rgb.shape[:2]
         padded_w, padded_h = padded_size(width, height)
         # Pad and keep the image as uint8; each tile is converted to float on its
         # own, so a large photo never exists as a whole float tensor.
-        padded = np.pad(rgb, ((0, padded_h - height), (0, padded_w - width), (0, 0)), mode="edge")
+        padded = np.pad(
+            rgb, ((0, padded_h - height), (0, padded_w - width), (0, 0)), mode="edge"
+        )
         x = torch.from_numpy(padded).permute(2, 0, 1)[None]
 
         level = torch.tensor([quality - 1])
@@ -177,7 +184,9 @@ class ImageCodec:
         bound = self.y_tables.maxima.astype(np.int32)[index]
         np.clip(residual, -bound, bound, out=residual)
         del bound
-        channel_index = np.broadcast_to(np.arange(z_hat.shape[0])[:, None, None], z_hat.shape)
+        channel_index = np.broadcast_to(
+            np.arange(z_hat.shape[0])[:, None, None], z_hat.shape
+        )
         z_stream = encode_symbols(z_hat, channel_index, self.z_tables)
         symbols = residual.astype(np.int32)
         del residual
@@ -222,9 +231,13 @@ class ImageCodec:
         channel_index = np.broadcast_to(
             np.arange(latents.z_shape[0])[:, None, None], latents.z_shape
         )
-        z_hat = _decode_stream(StreamKind.Z, latents.z_stream, channel_index, self.z_tables, cancelled)
+        z_hat = _decode_stream(
+            StreamKind.Z, latents.z_stream, channel_index, self.z_tables, cancelled
+        )
         mean, index = self._hyper_decode(z_hat)
-        residual = _decode_stream(StreamKind.Y, latents.y_stream, index, self.y_tables, cancelled)
+        residual = _decode_stream(
+            StreamKind.Y, latents.y_stream, index, self.y_tables, cancelled
+        )
         if progress is not None:
             progress(0.2)
         y_hat_s = torch.from_numpy(residual + mean).float()[None]

@@ -138,7 +138,9 @@ def unpack(data: bytes, source: str = "<bytes>") -> tuple[AezHeader, list[bytes]
         raise fail("not an .aez file (wrong magic bytes)")
     version, body_size = struct.unpack_from(">HI", data, len(MAGIC))
     if version != FORMAT_VERSION:
-        raise fail(f"unsupported .aez format version {version} (this aegui reads version {FORMAT_VERSION})")
+        raise fail(
+            f"unsupported .aez format version {version} (this aegui reads version {FORMAT_VERSION})"
+        )
     body_start = len(MAGIC) + 6
     if body_size > MAX_HEADER:
         raise fail(f"corrupted header (size {body_size} bytes)")
@@ -161,7 +163,9 @@ def unpack(data: bytes, source: str = "<bytes>") -> tuple[AezHeader, list[bytes]
         raise fail(f"truncated .aez file ({len(data)} of {expected_end} bytes)")
     if len(data) > expected_end:
         extra = len(data) - expected_end
-        raise fail(f"{extra} unexpected byte{'s' if extra > 1 else ''} after the last stream")
+        raise fail(
+            f"{extra} unexpected byte{'s' if extra > 1 else ''} after the last stream"
+        )
     for kind, length, stream_crc in header.streams:
         stream = data[position : position + length]
         if zlib.crc32(stream) != stream_crc:
@@ -214,10 +218,14 @@ def _check_limits(header: AezHeader, fail: Callable[[str], AezFormatError]) -> N
     if header.bit_depth not in (8, 16):
         raise fail(f"invalid bit depth {header.bit_depth}")
     kinds = [kind for kind, _, _ in header.streams]
-    required = [StreamKind.Z, StreamKind.Y] + ([StreamKind.ALPHA] if header.mode.has_alpha else [])
+    required = [StreamKind.Z, StreamKind.Y] + (
+        [StreamKind.ALPHA] if header.mode.has_alpha else []
+    )
     if kinds != required:
         names = ", ".join(kind.name.lower() for kind in kinds) or "none"
-        raise fail(f"unexpected streams ({names}) for an image of mode {header.mode.name}")
+        raise fail(
+            f"unexpected streams ({names}) for an image of mode {header.mode.name}"
+        )
 
 
 def pack_image(
@@ -233,8 +241,12 @@ def pack_image(
     kinds = [StreamKind.Z, StreamKind.Y]
     if mode.has_alpha:
         if alpha is None or alpha.shape != (latents.height, latents.width):
-            raise ValueError("An RGBA or LA image needs an alpha plane of the image's size")
-        streams.append(zlib.compress(np.ascontiguousarray(alpha, dtype=np.uint8).tobytes(), 9))
+            raise ValueError(
+                "An RGBA or LA image needs an alpha plane of the image's size"
+            )
+        streams.append(
+            zlib.compress(np.ascontiguousarray(alpha, dtype=np.uint8).tobytes(), 9)
+        )
         kinds.append(StreamKind.ALPHA)
     header = AezHeader(
         model_id=codec.model_id,
@@ -292,5 +304,7 @@ def _inflate_alpha(stream: bytes, width: int, height: int, source: str) -> np.nd
     except zlib.error as error:
         raise AezFormatError(f"{source}: corrupted alpha stream ({error})") from None
     if len(raw) != size or inflater.unconsumed_tail or not inflater.eof:
-        raise AezFormatError(f"{source}: alpha stream does not hold {width}x{height} values")
+        raise AezFormatError(
+            f"{source}: alpha stream does not hold {width}x{height} values"
+        )
     return np.frombuffer(raw, dtype=np.uint8).reshape(height, width)

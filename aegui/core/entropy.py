@@ -91,7 +91,9 @@ class TableSet:
         for i in range(n):
             table = self.table(i)
             if np.any(table < 1) or int(table.sum(dtype=np.int64)) != TOTAL:
-                raise ValueError(f"Table {i} does not sum to {TOTAL} with positive counts")
+                raise ValueError(
+                    f"Table {i} does not sum to {TOTAL} with positive counts"
+                )
 
     def table(self, index: int) -> np.ndarray:
         """Return the counts of table ``index``."""
@@ -117,7 +119,9 @@ def narrow_index(table_index: np.ndarray, tables: TableSet) -> np.ndarray:
     return table_index.reshape(-1).astype(np.int16, copy=False)
 
 
-def encode_symbols(symbols: np.ndarray, table_index: np.ndarray, tables: TableSet) -> bytes:
+def encode_symbols(
+    symbols: np.ndarray, table_index: np.ndarray, tables: TableSet
+) -> bytes:
     """Range-code ``symbols`` (int, any shape), each with table ``table_index``.
 
     Symbols outside their table's support must have been clamped by the caller.

@@ -80,7 +80,9 @@ def load_image(path: Path, max_pixels: int = MAX_PIXELS) -> LoadedImage:
                         f"{max_pixels} pixels"
                     )
                 if getattr(image, "n_frames", 1) > 1:
-                    notes.append(f"{path.name}: has {image.n_frames} frames; only the first is used")
+                    notes.append(
+                        f"{path.name}: has {image.n_frames} frames; only the first is used"
+                    )
                 bit_depth = _source_bit_depth(path, image)
                 image.load()
                 oriented = ImageOps.exif_transpose(image)
@@ -96,11 +98,15 @@ def load_image(path: Path, max_pixels: int = MAX_PIXELS) -> LoadedImage:
             raise ImageReadError(
                 f"{path}: this is an .aez file, not an image; open it with 'aegui decompress'"
             ) from None
-        raise ImageReadError(f"{path}: not an image file, or a format Pillow cannot read") from None
+        raise ImageReadError(
+            f"{path}: not an image file, or a format Pillow cannot read"
+        ) from None
     except PermissionError:
         raise ImageReadError(f"{path}: permission denied") from None
     except (OSError, SyntaxError, ValueError, EOFError) as error:
-        raise ImageReadError(f"{path}: corrupted or truncated image ({error})") from None
+        raise ImageReadError(
+            f"{path}: corrupted or truncated image ({error})"
+        ) from None
     if bit_depth > 8:
         notes.append(f"{path.name}: {bit_depth}-bit samples reduced to 8 bits")
     for note in notes:
@@ -136,14 +142,18 @@ def _source_bit_depth(path: Path, image: Image.Image) -> int:
     return 8
 
 
-def _to_arrays(path: Path, image: Image.Image, bit_depth: int, notes: list[str]) -> LoadedImage:
+def _to_arrays(
+    path: Path, image: Image.Image, bit_depth: int, notes: list[str]
+) -> LoadedImage:
     """Convert any Pillow mode to 8-bit RGB plus optional alpha."""
     mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         values = np.asarray(image, dtype=np.float64)
         top = 65535.0 if values.max(initial=0) > 255 else 255.0
         gray = np.clip(np.rint(values * (255.0 / top)), 0, 255).astype(np.uint8)
-        return LoadedImage(path, np.repeat(gray[:, :, None], 3, axis=2), None, Mode.L, bit_depth)
+        return LoadedImage(
+            path, np.repeat(gray[:, :, None], 3, axis=2), None, Mode.L, bit_depth
+        )
     if mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     elif mode == "PA":
@@ -164,7 +174,11 @@ def _to_arrays(path: Path, image: Image.Image, bit_depth: int, notes: list[str])
     if image.mode == "L":
         rgb, alpha, out_mode = np.repeat(pixels[:, :, None], 3, axis=2), None, Mode.L
     elif image.mode == "LA":
-        rgb, alpha, out_mode = np.repeat(pixels[:, :, :1], 3, axis=2), pixels[:, :, 1], Mode.LA
+        rgb, alpha, out_mode = (
+            np.repeat(pixels[:, :, :1], 3, axis=2),
+            pixels[:, :, 1],
+            Mode.LA,
+        )
     elif image.mode == "RGBA":
         rgb, alpha, out_mode = pixels[:, :, :3], pixels[:, :, 3], Mode.RGBA
     else:
@@ -194,7 +208,9 @@ def write_atomic(path: Path, data: bytes, overwrite: bool = False) -> None:
     """
     path = Path(path)
     if path.is_dir():
-        raise OutputWriteError(f"{path}: a folder of that name exists; aegui never replaces a folder")
+        raise OutputWriteError(
+            f"{path}: a folder of that name exists; aegui never replaces a folder"
+        )
     if path.exists() and not overwrite:
         raise OutputExistsError(f"{path}: already exists (use --force to overwrite)")
     try:
@@ -223,10 +239,14 @@ def write_atomic(path: Path, data: bytes, overwrite: bool = False) -> None:
             try:
                 os.link(temporary, path)
             except FileExistsError:
-                raise OutputExistsError(f"{path}: already exists (use --force to overwrite)") from None
+                raise OutputExistsError(
+                    f"{path}: already exists (use --force to overwrite)"
+                ) from None
             except OSError:  # file systems without hard links
                 if path.exists():
-                    raise OutputExistsError(f"{path}: already exists (use --force to overwrite)") from None
+                    raise OutputExistsError(
+                        f"{path}: already exists (use --force to overwrite)"
+                    ) from None
                 os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):

@@ -55,7 +55,9 @@ class IntegerHyperDecoder:
             bound = max(ACTIVATION_LIMIT, INPUT_LIMIT) * (1 << WEIGHT_BITS) * fan_in
             bound += int(np.abs(layer.bias).max(initial=0))
             if bound >= EXACT_LIMIT:
-                raise ValueError(f"Integer layer with fan-in {fan_in} could overflow float64")
+                raise ValueError(
+                    f"Integer layer with fan-in {fan_in} could overflow float64"
+                )
 
     @classmethod
     def from_float(cls, h_s: nn.Sequential, out_fraction: int) -> IntegerHyperDecoder:
@@ -75,8 +77,14 @@ class IntegerHyperDecoder:
         layers = []
         in_fraction = 0
         for index, (conv, shuffle, relu) in enumerate(convs):
-            if conv.kernel_size != (3, 3) or conv.stride != (1, 1) or conv.padding != (1, 1):
-                raise ValueError("Only 3x3 convolutions with stride 1 and padding 1 convert")
+            if (
+                conv.kernel_size != (3, 3)
+                or conv.stride != (1, 1)
+                or conv.padding != (1, 1)
+            ):
+                raise ValueError(
+                    "Only 3x3 convolutions with stride 1 and padding 1 convert"
+                )
             weight = conv.weight.detach().double().numpy()
             bias = conv.bias.detach().double().numpy()
             magnitude = float(np.abs(weight).max())
@@ -117,7 +125,9 @@ class IntegerHyperDecoder:
 def _exact_conv3x3(x: torch.Tensor, layer: IntegerLayer) -> torch.Tensor:
     """Convolve integer-valued float64 ``x`` (C, H, W) with zero padding, exactly."""
     channels, height, width = x.shape
-    weight = torch.from_numpy(layer.weight.astype(np.float64)).reshape(len(layer.bias), -1)
+    weight = torch.from_numpy(layer.weight.astype(np.float64)).reshape(
+        len(layer.bias), -1
+    )
     bias = torch.from_numpy(layer.bias.astype(np.float64))[:, None]
     padded = F.pad(x, (1, 1, 1, 1))
     rows_per_chunk = max(1, CHUNK_ELEMENTS // (channels * 9 * width))

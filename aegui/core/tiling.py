@@ -71,7 +71,12 @@ def run_tiled(
             crop_left = int((left - in_left) * scale)
             out_rows = int((bottom - top) * scale)
             out_cols = int((right - left) * scale)
-            output[:, :, int(top * scale) : int(bottom * scale), int(left * scale) : int(right * scale)] = result[
+            output[
+                :,
+                :,
+                int(top * scale) : int(bottom * scale),
+                int(left * scale) : int(right * scale),
+            ] = result[
                 :, :, crop_top : crop_top + out_rows, crop_left : crop_left + out_cols
             ]
             done += 1

@@ -26,7 +26,9 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def save_weights(path: Path, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> str:
+def save_weights(
+    path: Path, tensors: dict[str, np.ndarray], metadata: dict[str, Any]
+) -> str:
     """Write tensors and JSON metadata as safetensors; return the file's SHA-256."""
     data = save_numpy(
         {name: np.ascontiguousarray(value) for name, value in tensors.items()},
@@ -49,7 +51,9 @@ def load_weights(
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise ModelError(f"Cannot read model weights {path}: {error.strerror}") from None
+        raise ModelError(
+            f"Cannot read model weights {path}: {error.strerror}"
+        ) from None
     sha256 = hashlib.sha256(data).hexdigest()
     if expected_sha256 is not None and sha256 != expected_sha256:
         raise ModelError(
@@ -63,11 +67,15 @@ def load_weights(
         header = json.loads(data[8 : 8 + header_size])
         metadata = json.loads(header.get("__metadata__", {}).get("aegui", "{}"))
     except (SafetensorError, ValueError, json.JSONDecodeError) as error:
-        raise ModelError(f"Model weights {path} are not a valid safetensors file: {error}") from None
+        raise ModelError(
+            f"Model weights {path} are not a valid safetensors file: {error}"
+        ) from None
     return tensors, metadata, sha256
 
 
-def state_dict_from(tensors: dict[str, np.ndarray], prefix: str) -> dict[str, torch.Tensor]:
+def state_dict_from(
+    tensors: dict[str, np.ndarray], prefix: str
+) -> dict[str, torch.Tensor]:
     """Return the tensors under ``prefix`` as a torch state dict."""
     return {
         name[len(prefix) :]: torch.from_numpy(value.copy())

@@ -40,7 +40,11 @@ class Schedule:
         """Return the learning rate at this point of the run."""
         warmup = min(1.0, (step + 1) / self.warmup_steps)
         cosine = 0.5 * (1.0 + math.cos(math.pi * self.progress(step, seconds)))
-        return self.lr * warmup * (self.final_fraction + (1.0 - self.final_fraction) * cosine)
+        return (
+            self.lr
+            * warmup
+            * (self.final_fraction + (1.0 - self.final_fraction) * cosine)
+        )
 
 
 @dataclass
@@ -130,10 +134,17 @@ def run_training(
 
         if state.step % log_every == 0:
             means = {key: value / count for key, value in totals.items()}
-            entry = {"step": float(state.step), "seconds": state.seconds, "lr": lr, **means}
+            entry = {
+                "step": float(state.step),
+                "seconds": state.seconds,
+                "lr": lr,
+                **means,
+            }
             state.history.append(entry)
             shown = " ".join(f"{key}={value:.4g}" for key, value in means.items())
-            logger.info("step %d  %.0fs  lr=%.2e  %s", state.step, state.seconds, lr, shown)
+            logger.info(
+                "step %d  %.0fs  lr=%.2e  %s", state.step, state.seconds, lr, shown
+            )
             totals, count = {}, 0
         if time.monotonic() - last_save > checkpoint_seconds:
             save_checkpoint(checkpoint, config, model, optimizer, state)

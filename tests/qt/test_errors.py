@@ -45,7 +45,8 @@ def test_broken_files_fail_only_their_rows(qtbot, window, tmp_path: Path) -> Non
         assert str(job.source) not in status.data()
         assert job.error in status.data(Qt.ItemDataRole.ToolTipRole)
         qtbot.waitUntil(
-            lambda job=job: f"Failed: {job.error}" in window.log_pane.text(), timeout=5000
+            lambda job=job: f"Failed: {job.error}" in window.log_pane.text(),
+            timeout=5000,
         )
     assert "truncated" in rows["truncated.aez"].error
 

@@ -158,7 +158,9 @@ def test_failed_preview_reports_reason(qtbot, tiny_stylizer, tmp_path: Path) -> 
     assert previewer.shutdown(TIMEOUT_MS)
 
 
-def test_options_bar_shows_chosen_operation(qtbot, tiny_stylizer, settings, conflicts) -> None:
+def test_options_bar_shows_chosen_operation(
+    qtbot, tiny_stylizer, settings, conflicts
+) -> None:
     window = stylize_window(qtbot, settings, conflicts)
     groups = window.options.option_groups
 

@@ -43,7 +43,9 @@ LOG_SCALE_OFFSET = -565  # exp(-565 / 256) = 0.110
 LOG_SCALE_STEP = 32  # a factor of exp(1/8) = 1.133 between neighbours
 SCALE_LEVELS = 64
 SCALE_MIN = math.exp(LOG_SCALE_OFFSET / LOG_SCALE_UNIT)
-SCALE_MAX = math.exp((LOG_SCALE_OFFSET + LOG_SCALE_STEP * (SCALE_LEVELS - 1)) / LOG_SCALE_UNIT)
+SCALE_MAX = math.exp(
+    (LOG_SCALE_OFFSET + LOG_SCALE_STEP * (SCALE_LEVELS - 1)) / LOG_SCALE_UNIT
+)
 
 
 def round_ste(x: torch.Tensor) -> torch.Tensor:
@@ -142,7 +144,9 @@ class MeanScaleHyperprior(nn.Module):
         inv_gain = torch.exp(self.log_inv_gain[level])[:, :, None, None]
         return gain, inv_gain
 
-    def hyper_parameters(self, z_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def hyper_parameters(
+        self, z_hat: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Return the mean and the log-scale of ``y_s`` predicted from ``z_hat``."""
         params = self.h_s(z_hat)
         mu, log_sigma = params.chunk(2, dim=1)
@@ -187,7 +191,9 @@ def resample_gains(
     rows = []
     for value in new_lambdas:
         position = math.log(value)
-        right = int(torch.searchsorted(known, torch.tensor(position, dtype=torch.float64)))
+        right = int(
+            torch.searchsorted(known, torch.tensor(position, dtype=torch.float64))
+        )
         right = min(max(right, 1), len(lambdas) - 1)
         left = right - 1
         weight = (position - float(known[left])) / float(known[right] - known[left])
