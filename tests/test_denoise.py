@@ -620,6 +620,60 @@ def test_training_smoke_and_resume(tmp_path: Path) -> None:
     assert saved["config"]["architecture"] == "unet3"
 
 
+def test_training_init_from_export(tmp_path: Path) -> None:
+    from aegui.training.denoise import main as train_main
+    from aegui.training.export_denoise import export
+    from aegui.training.loop import load_checkpoint
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for seed in range(2):
+        Image.fromarray(natural_image(64, 48, seed=seed)).save(data / f"{seed}.png")
+    args = ["--data", str(data), "--width", "4", "--crop", "24", "--batch", "2",
+            "--threads", "1", "--steps", "2"]  # fmt: skip
+    train_main([*args, "--out", str(tmp_path / "first")])
+    weights = export(tmp_path / "first" / "checkpoint.pt", tmp_path / "shipped", None)
+
+    train_main([*args, "--out", str(tmp_path / "second"), "--init", str(weights)])
+    second = load_checkpoint(tmp_path / "second" / "checkpoint.pt")
+    assert second["config"]["init"] == weights.name
+
+    # Exported over the weights it started from, the run records them.
+    export(tmp_path / "second" / "checkpoint.pt", tmp_path / "shipped", None)
+    manifest = json.loads((tmp_path / "shipped" / "manifest.json").read_text())
+    training = manifest["models"]["denoise"]["training"]
+    assert training["initialized_from"]["file"] == weights.name
+    assert training["initialized_from"]["steps"] == 2
+    assert training["total_steps"] == 4
+    assert f"--init pretrained/{weights.name}" in training["command"]
+
+
+def test_training_init_rejects_other_width(tmp_path: Path) -> None:
+    from aegui.training.denoise import main as train_main
+    from aegui.training.export_denoise import export
+
+    data = tmp_path / "data"
+    data.mkdir()
+    Image.fromarray(natural_image(64, 48, seed=0)).save(data / "0.png")
+    args = ["--data", str(data), "--crop", "24", "--batch", "1", "--threads", "1",
+            "--steps", "1"]  # fmt: skip
+    train_main([*args, "--width", "4", "--out", str(tmp_path / "first")])
+    weights = export(tmp_path / "first" / "checkpoint.pt", tmp_path / "shipped", None)
+
+    with pytest.raises(ValueError, match="width 4, expected unet3 of width 8"):
+        train_main(
+            [
+                *args,
+                "--width",
+                "8",
+                "--out",
+                str(tmp_path / "b"),
+                "--init",
+                str(weights),
+            ]
+        )
+
+
 def test_training_rejects_benchmark_sets(tmp_path: Path) -> None:
     from aegui.training.denoise import check_training_data
 

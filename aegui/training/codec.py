@@ -19,8 +19,10 @@ from aegui.training.data import RandomCrops, load_training_images
 from aegui.training.loop import (
     RunState,
     Schedule,
+    add_init_option,
     add_run_options,
     load_checkpoint,
+    load_init_weights,
     run_training,
 )
 
@@ -48,12 +50,7 @@ def setup_args(parser: argparse.ArgumentParser) -> None:
         default=0.1,
         help="share of crops replaced by flat color or gentle gradients",
     )
-    parser.add_argument(
-        "--init",
-        type=Path,
-        default=None,
-        help="start from these shipped weights (.safetensors) when no checkpoint exists",
-    )
+    add_init_option(parser)
 
 
 def sample_bpp(likelihoods: dict[str, torch.Tensor], pixels: int) -> torch.Tensor:
@@ -96,10 +93,7 @@ def train(args: argparse.Namespace) -> None:
             "Resumed %s at step %d (%.0f s)", checkpoint, state.step, state.seconds
         )
     elif args.init is not None:
-        from aegui.core.weights import load_weights, state_dict_from
-
-        tensors, metadata, _ = load_weights(args.init)
-        state_dict = state_dict_from(tensors, "model.")
+        state_dict, metadata = load_init_weights(args.init)
         init_lambdas = list(metadata.get("lambdas", DEFAULT_LAMBDAS))
         if init_lambdas != list(DEFAULT_LAMBDAS):
             # Weights trained for other quality levels keep their transforms, and

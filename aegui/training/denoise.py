@@ -24,8 +24,10 @@ from aegui.training.data import RandomCrops, load_training_images
 from aegui.training.loop import (
     RunState,
     Schedule,
+    add_init_option,
     add_run_options,
     load_checkpoint,
+    load_init_weights,
     run_training,
 )
 
@@ -52,6 +54,7 @@ def setup_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--loss", choices=["l1", "mse"], default="l1")
     add_run_options(parser, bf16_help="bfloat16 autocast for the network")
+    add_init_option(parser)
 
 
 def check_training_data(folder: Path) -> None:
@@ -105,6 +108,7 @@ def train(args: argparse.Namespace) -> None:
         "loss": args.loss,
         "data": str(args.data),
         "bf16": bool(args.bf16),
+        "init": args.init.name if args.init is not None else None,
     }
     model = DenoiseUNet(args.width, conditioned=True)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
@@ -117,6 +121,16 @@ def train(args: argparse.Namespace) -> None:
         logger.info(
             "Resumed %s at step %d (%.0f s)", checkpoint, state.step, state.seconds
         )
+    elif args.init is not None:
+        state_dict, metadata = load_init_weights(args.init)
+        found = (metadata.get("architecture"), metadata.get("width"))
+        if found != (ARCHITECTURE, args.width):
+            raise ValueError(
+                f"Invalid --init {args.init}: it contains a {found[0]} network of "
+                f"width {found[1]}, expected {ARCHITECTURE} of width {args.width}"
+            )
+        model.load_state_dict(state_dict)
+        logger.info("Initialised from %s with a fresh optimizer", args.init)
 
     images = load_training_images(
         args.data, scales=(1.0, 0.75, 0.5), min_side=args.crop

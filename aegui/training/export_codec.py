@@ -34,9 +34,11 @@ from aegui.core.models.hyperprior import (
 )
 from aegui.training.loop import load_checkpoint
 from aegui.training.manifest import (
+    link_earlier_run,
     read_manifest,
     run_record,
     save_exported,
+    training_command,
     update_manifest,
 )
 
@@ -192,33 +194,13 @@ def training_record(saved: dict[str, Any], previous: dict[str, Any]) -> dict[str
     ``initialized_from`` and counts its steps and hours in the totals.
     """
     config = saved["config"]
-    command = f"aegui train compression --data {config['data']} --hours H"
-    if config.get("bf16"):
-        command += " --bf16"
-    if config.get("init"):
-        command += f" --lr {config['lr']:g} --init pretrained/{config['init']}"
     record: dict[str, Any] = {
         **run_record(saved),
         "smooth_fraction": config.get("smooth_fraction", 0.0),
         "loss": "bpp + lambda * 255^2 * MSE, lambda drawn per sample from 'lambdas'",
-        "command": command,
+        "command": training_command("compression", config),
     }
-    earlier = previous.get("training", {})
-    if config.get("init") and previous.get("file") == config["init"] and earlier:
-        record["initialized_from"] = {
-            "file": config["init"],
-            "lambdas": previous.get("lambdas"),
-            **earlier,
-        }
-        record["total_steps"] = saved["step"] + earlier.get(
-            "total_steps", earlier["steps"]
-        )
-        record["total_wall_time_hours"] = round(
-            record["wall_time_hours"]
-            + earlier.get("total_wall_time_hours", earlier["wall_time_hours"]),
-            2,
-        )
-    return record
+    return link_earlier_run(record, saved, previous, "lambdas")
 
 
 def export(checkpoint: Path, out_dir: Path, eval_dir: Path | None) -> Path:

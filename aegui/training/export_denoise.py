@@ -24,7 +24,14 @@ from PIL import Image
 from aegui.core.metrics import psnr
 from aegui.core.models.denoiser import DenoiseUNet, parameter_count
 from aegui.training.loop import load_checkpoint
-from aegui.training.manifest import run_record, save_exported, update_manifest
+from aegui.training.manifest import (
+    link_earlier_run,
+    read_manifest,
+    run_record,
+    save_exported,
+    training_command,
+    update_manifest,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -96,16 +103,18 @@ def export(checkpoint: Path, out_dir: Path, eval_dir: Path | None) -> Path:
         out_dir, "denoise", config["architecture"], tensors, metadata
     )
 
+    training = {
+        **run_record(saved),
+        "loss": config["loss"],
+        "corruptions": "Gaussian, Poisson-Gaussian, salt-and-pepper, knock-out, JPEG, mixtures",
+        "command": training_command("denoise", config),
+    }
+    previous = read_manifest(out_dir).get("models", {}).get("denoise", {})
     entry: dict[str, Any] = {
         "file": path.name,
         "sha256": sha256,
         **metadata,
-        "training": {
-            **run_record(saved),
-            "loss": config["loss"],
-            "corruptions": "Gaussian, Poisson-Gaussian, salt-and-pepper, knock-out, JPEG, mixtures",
-            "command": "aegui train denoise --data ../shared/datasets/bsds400 --bf16 --hours ...",
-        },
+        "training": link_earlier_run(training, saved, previous),
         "exported": datetime.date.today().isoformat(),
     }
     if eval_dir is not None:

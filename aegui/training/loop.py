@@ -73,6 +73,24 @@ def add_run_options(parser: argparse.ArgumentParser, bf16_help: str | None) -> N
     parser.add_argument("--seed", type=int, default=0)
 
 
+def add_init_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--init``, which starts a new run from exported weights."""
+    parser.add_argument(
+        "--init",
+        type=Path,
+        default=None,
+        help="start from these shipped weights (.safetensors) when no checkpoint exists",
+    )
+
+
+def load_init_weights(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Return the model state dict and the metadata of exported weights."""
+    from aegui.core.weights import load_weights, state_dict_from
+
+    tensors, metadata, _ = load_weights(path)
+    return state_dict_from(tensors, "model."), metadata
+
+
 def save_checkpoint(
     path: Path,
     config: dict[str, Any],

@@ -59,6 +59,47 @@ def run_record(saved: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def training_command(task: str, config: dict[str, Any]) -> str:
+    """Return the ``aegui train`` command line of a run, as the manifest records it."""
+    command = f"aegui train {task} --data {config['data']} --hours H"
+    if config.get("bf16"):
+        command += " --bf16"
+    if config.get("init"):
+        command += f" --lr {config['lr']:g} --init pretrained/{config['init']}"
+    return command
+
+
+def link_earlier_run(
+    record: dict[str, Any],
+    saved: dict[str, Any],
+    previous: dict[str, Any],
+    *fields: str,
+) -> dict[str, Any]:
+    """Return ``record`` with the run that ``--init`` started from, if it is known.
+
+    ``previous`` is the manifest entry being replaced. When the checkpoint's
+    run started from that entry's file, its training record goes under
+    ``initialized_from`` (with the entry's ``fields``), and the steps and hours
+    of both runs add up to ``total_steps`` and ``total_wall_time_hours``.
+    """
+    init = saved["config"].get("init")
+    earlier = previous.get("training", {})
+    if not init or previous.get("file") != init or not earlier:
+        return record
+    record["initialized_from"] = {
+        "file": init,
+        **{field: previous.get(field) for field in fields},
+        **earlier,
+    }
+    record["total_steps"] = saved["step"] + earlier.get("total_steps", earlier["steps"])
+    record["total_wall_time_hours"] = round(
+        record["wall_time_hours"]
+        + earlier.get("total_wall_time_hours", earlier["wall_time_hours"]),
+        2,
+    )
+    return record
+
+
 def read_manifest(out_dir: Path) -> dict[str, Any]:
     """Return the manifest in ``out_dir``, or an empty one when there is none."""
     manifest_path = out_dir / MANIFEST
