@@ -28,6 +28,7 @@ from PIL import Image
 from PySide6.QtCore import QTimer
 
 from aegui.app.jobs import JobStatus
+from aegui.app.operations import QUALITY
 from aegui.app.settings import AppSettings
 from aegui.qt.main import create_application
 from aegui.qt.main_window import MainWindow
@@ -53,7 +54,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="window size in pixels, WIDTHxHEIGHT (default 1280x800)",
     )
     parser.add_argument(
-        "-q", "--quality", type=int, default=4, help="quality level, 1 to 8 (default 4)"
+        "-q",
+        "--quality",
+        type=int,
+        default=QUALITY.default,
+        help=f"quality level, {QUALITY.minimum} to {QUALITY.maximum} "
+        f"(default {QUALITY.default}, as in the window)",
     )
     parser.add_argument(
         "--operation",
