@@ -13,8 +13,32 @@ from PIL import Image
 
 from aegui.core.container import MAX_PIXELS, Mode
 from aegui.core.errors import ImageReadError, OutputExistsError
-from aegui.core.imageio import load_image, write_atomic
+from aegui.core.imageio import load_image, png_data_size, write_atomic
 from tests.conftest import natural_image
+
+
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    """Return one PNG chunk: length, type, body and CRC."""
+    crc = struct.pack(">I", zlib.crc32(kind + body))
+    return struct.pack(">I", len(body)) + kind + body + crc
+
+
+def write_png(
+    path: Path,
+    width: int,
+    height: int,
+    raw: bytes,
+    bit_depth: int = 8,
+    interlace: int = 0,
+) -> None:
+    """Write an RGB PNG by hand from its filtered scanlines ``raw``."""
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, 2, 0, 0, interlace)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", zlib.compress(raw))
+        + png_chunk(b"IEND", b"")
+    )
 
 
 def write_png16_rgb(path: Path, pixels: np.ndarray) -> None:
@@ -23,22 +47,7 @@ def write_png16_rgb(path: Path, pixels: np.ndarray) -> None:
     raw = b"".join(
         b"\x00" + pixels[row].astype(">u2").tobytes() for row in range(height)
     )
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(body))
-            + kind
-            + body
-            + struct.pack(">I", zlib.crc32(kind + body))
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0)
-    path.write_bytes(
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
+    write_png(path, width, height, raw, bit_depth=16)
 
 
 @pytest.mark.parametrize("suffix", [".png", ".jpg", ".bmp", ".tif", ".webp"])
@@ -151,23 +160,7 @@ def test_pixel_limit(tmp_path):
 
 def write_png_header_only(path: Path, width: int, height: int) -> None:
     """Write a PNG whose header claims ``width`` x ``height`` but contains one row."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(body))
-            + kind
-            + body
-            + struct.pack(">I", zlib.crc32(kind + body))
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    row = zlib.compress(b"\x00" + bytes(3 * width))
-    path.write_bytes(
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", row)
-        + chunk(b"IEND", b"")
-    )
+    write_png(path, width, height, b"\x00" + bytes(3 * width))
 
 
 def test_pillow_limit_is_above_aegui_limit():
@@ -202,3 +195,58 @@ def test_aez_renamed_as_image_is_named(tmp_path: Path) -> None:
     fake.write_bytes(MAGIC + b"\0" * 64)
     with pytest.raises(ImageReadError, match="this is an .aez file"):
         load_image(fake)
+
+
+def test_png_missing_rows_is_truncated(tmp_path):
+    # Pillow fills the missing rows with black and reports nothing.
+    path = tmp_path / "short.png"
+    write_png(path, 400, 300, bytes(2 * (1 + 3 * 400)))
+    with pytest.raises(ImageReadError, match="short.png: truncated image"):
+        load_image(path)
+
+
+def test_png_large_header_short_data(tmp_path):
+    # 400 million declared pixels in a few hundred bytes fail before decoding.
+    path = tmp_path / "bomb.png"
+    write_png_header_only(path, 20_000, 20_000)
+    with pytest.raises(ImageReadError, match="truncated image"):
+        load_image(path)
+
+
+def test_png_corrupted_pixel_data(tmp_path):
+    path = tmp_path / "broken.png"
+    write_png(path, 40, 30, bytes(30 * (1 + 3 * 40)))
+    data = bytearray(path.read_bytes())
+    start = data.index(b"IDAT") + 4
+    data[start + 2 : start + 12] = b"\xff" * 10
+    path.write_bytes(bytes(data))
+    with pytest.raises(ImageReadError, match="broken.png: corrupted"):
+        load_image(path)
+
+
+def test_png_data_size_adam7():
+    # 8x8 RGB: passes of 1x1, 1x1, 2x1, 2x2, 4x2, 4x4 and 8x4 pixels,
+    # each row with a filter byte.
+    assert png_data_size(8, 8, 8, 2, interlaced=True) == 207
+    assert png_data_size(8, 8, 8, 2, interlaced=False) == 8 * 25
+    assert png_data_size(1, 1, 8, 2, interlaced=True) == 4
+
+
+def test_interlaced_png_complete_and_short(tmp_path):
+    complete = tmp_path / "interlaced.png"
+    write_png(complete, 8, 8, bytes(207), interlace=1)
+    assert load_image(complete).rgb.shape == (8, 8, 3)
+
+    short = tmp_path / "interlaced-short.png"
+    write_png(short, 8, 8, bytes(206), interlace=1)
+    with pytest.raises(ImageReadError, match="truncated image"):
+        load_image(short)
+
+
+def test_png_in_many_idat_chunks(tmp_path):
+    # Pillow splits large PNGs into several IDAT chunks.
+    path = tmp_path / "noisy.png"
+    pixels = np.random.default_rng(0).integers(0, 256, (300, 400, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(path)
+    assert path.read_bytes().count(b"IDAT") > 1
+    assert np.array_equal(load_image(path).rgb, pixels)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import struct
 import warnings
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,6 +86,8 @@ def load_image(path: Path, max_pixels: int = MAX_PIXELS) -> LoadedImage:
                         f"{path.name}: has {image.n_frames} frames; only the first is used"
                     )
                 bit_depth = _source_bit_depth(path, image)
+                if image.format == "PNG":
+                    check_png_data(path)
                 image.load()
                 oriented = ImageOps.exif_transpose(image)
                 loaded = _to_arrays(path, oriented, bit_depth, notes)
@@ -113,6 +117,93 @@ def load_image(path: Path, max_pixels: int = MAX_PIXELS) -> LoadedImage:
         logger.warning("%s", note)
     loaded.warnings = notes
     return loaded
+
+
+# Samples per pixel of each PNG color type.
+PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+# Adam7 passes: first column, first row, column step, row step.
+ADAM7_PASSES = (
+    (0, 0, 8, 8),
+    (4, 0, 8, 8),
+    (0, 4, 4, 8),
+    (2, 0, 4, 4),
+    (0, 2, 2, 4),
+    (1, 0, 2, 2),
+    (0, 1, 1, 2),
+)
+READ_PIECE = 1 << 20
+
+
+def png_data_size(
+    width: int, height: int, bit_depth: int, color_type: int, interlaced: bool
+) -> int:
+    """Return the size in bytes of the filtered scanlines in a PNG's IDAT data."""
+    bits = PNG_CHANNELS[color_type] * bit_depth
+    passes = ADAM7_PASSES if interlaced else ((0, 0, 1, 1),)
+    total = 0
+    for first_x, first_y, step_x, step_y in passes:
+        pass_width = max(0, -(-(width - first_x) // step_x))
+        pass_height = max(0, -(-(height - first_y) // step_y))
+        if pass_width and pass_height:
+            total += pass_height * (1 + -(-pass_width * bits // 8))
+    return total
+
+
+def check_png_data(path: Path) -> None:
+    """Raise ImageReadError if a PNG's pixel data is shorter than its header declares.
+
+    Pillow (13.0) fills the rows of a PNG whose compressed data ends early with
+    black and reports no error, so a 200-byte file that declares 20000x20000 pixels
+    would open as a huge black image. This inflates the IDAT chunks in pieces of
+    ``READ_PIECE`` bytes, without keeping them, and counts what they hold.
+    """
+    inflater = zlib.decompressobj()
+    inflated = 0
+    expected = None
+    with path.open("rb") as handle:
+        handle.seek(8)  # the PNG signature, which Pillow has checked
+        while True:
+            head = handle.read(8)
+            if len(head) < 8:
+                break
+            length, kind = struct.unpack(">I4s", head)
+            if kind == b"IHDR" and length >= 13:
+                width, height, depth, color, _, _, interlace = struct.unpack(
+                    ">IIBBBBB", handle.read(13)
+                )
+                if color not in PNG_CHANNELS:
+                    return  # Pillow rejects unknown color types itself.
+                expected = png_data_size(width, height, depth, color, interlace == 1)
+                handle.seek(length - 13 + 4, os.SEEK_CUR)
+                continue
+            if kind == b"IEND":
+                break
+            if kind != b"IDAT":
+                handle.seek(length + 4, os.SEEK_CUR)
+                continue
+            remaining = length
+            while remaining and (expected is None or inflated < expected):
+                piece = handle.read(min(remaining, READ_PIECE))
+                if not piece:
+                    break
+                remaining -= len(piece)
+                try:
+                    inflated += len(inflater.decompress(piece, READ_PIECE))
+                    while inflater.unconsumed_tail and inflated < (expected or 0):
+                        tail = inflater.unconsumed_tail
+                        inflated += len(inflater.decompress(tail, READ_PIECE))
+                except zlib.error as error:
+                    raise ImageReadError(
+                        f"{path}: corrupted image (pixel data: {error})"
+                    ) from None
+            handle.seek(remaining + 4, os.SEEK_CUR)
+            if expected is not None and inflated >= expected:
+                return
+    if expected is not None and inflated < expected:
+        raise ImageReadError(
+            f"{path}: truncated image (the pixel data ends after {inflated} of "
+            f"{expected} bytes)"
+        )
 
 
 def _starts_with_aez_magic(path: Path) -> bool:
