@@ -376,6 +376,7 @@ def run_batch(
     Two inputs that would write the same output are caught before anything runs:
     the second one fails and names the first, even with ``--force``.
     """
+    from aegui.core.errors import AeguiError
     from aegui.core.tasks import collect_inputs, describe_error, output_path
 
     pairs, failures, skipped = collect_inputs(inputs, suffixes, exclude=out_dir)
@@ -424,7 +425,11 @@ def run_batch(
             return EXIT_INTERRUPTED
         except Exception as error:  # noqa: BLE001 - one broken file must not stop the batch
             logger.debug("Job failed for %s", source, exc_info=True)
-            failures.append(describe_error(error))
+            reason = describe_error(error)
+            # Messages of aegui's own errors start with the file they are about.
+            if not isinstance(error, AeguiError):
+                reason = f"{source}: {reason}"
+            failures.append(reason)
             continue
         bar.update(index + 1)
         sys.stdout.write("\r" if bar.enabled else "")

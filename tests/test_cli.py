@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -83,6 +84,36 @@ def test_no_overwrite_without_force(tiny_codec, photo_file, tmp_path, capsys):
         == EXIT_OK
     )
     assert (out / "photo.aez").read_bytes() != first
+
+
+def test_unwritable_output_names_file(
+    tiny_codec, photo_file, tmp_path, capsys, monkeypatch
+):
+    import aegui.core.imageio as imageio
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(imageio.os, "open", read_only)
+    out = tmp_path / "out"
+    assert main(["compress", str(photo_file), "-o", str(out)]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert "photo.aez: cannot write (read-only file system)" in err
+    assert not list(out.iterdir())
+
+
+def test_unexpected_error_names_input(
+    tiny_codec, photo_file, tmp_path, capsys, monkeypatch
+):
+    import aegui.core.tasks as tasks
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated fault")
+
+    monkeypatch.setattr(tasks, "compress_file", broken)
+    assert main(["compress", str(photo_file), "-o", str(tmp_path / "o")]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert f"{photo_file}: RuntimeError: simulated fault" in err
 
 
 @pytest.mark.parametrize("quality", ["0", "11", "high"])

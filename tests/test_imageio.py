@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -12,7 +14,7 @@ import pytest
 from PIL import Image
 
 from aegui.core.container import MAX_PIXELS, Mode
-from aegui.core.errors import ImageReadError, OutputExistsError
+from aegui.core.errors import ImageReadError, OutputExistsError, OutputWriteError
 from aegui.core.imageio import load_image, png_data_size, write_atomic
 from tests.conftest import natural_image
 
@@ -175,6 +177,19 @@ def test_header_beyond_limit_is_rejected_before_reading(tmp_path):
     write_png_header_only(path, 25_000, 20_000)
     with pytest.raises(ImageReadError, match="25000x20000 exceeds the limit"):
         load_image(path)
+
+
+def test_write_atomic_reports_refused_write(tmp_path, monkeypatch):
+    import aegui.core.imageio as imageio
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(imageio.os, "open", full_disk)
+    with pytest.raises(
+        OutputWriteError, match=r"out.png: cannot write \(no space left"
+    ):
+        write_atomic(tmp_path / "out.png", b"data")
 
 
 def test_write_atomic_never_overwrites(tmp_path):

@@ -310,6 +310,22 @@ def write_atomic(path: Path, data: bytes, overwrite: bool = False) -> None:
         raise OutputWriteError(
             f"{path}: cannot create the folder {path.parent}, because part of it is a file"
         ) from None
+    except OSError as error:
+        raise write_error(path, error) from None
+    try:
+        _write_through_temporary(path, data, overwrite)
+    except OSError as error:
+        raise write_error(path, error) from None
+
+
+def write_error(path: Path, error: OSError) -> OutputWriteError:
+    """Return the error for an output that the system refused to write."""
+    reason = error.strerror or str(error)
+    return OutputWriteError(f"{path}: cannot write ({reason[:1].lower()}{reason[1:]})")
+
+
+def _write_through_temporary(path: Path, data: bytes, overwrite: bool) -> None:
+    """Write ``data`` to a hidden temporary file, then move or link it to ``path``."""
     # os.open with mode 0o666 lets the umask decide the permissions, as for any
     # other new file (mkstemp would force 0o600).
     while True:
