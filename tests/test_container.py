@@ -194,3 +194,18 @@ def test_shape_mismatch_is_rejected(tiny_codec):
     data = pack(header, [latents.z_stream, latents.y_stream])
     with pytest.raises(AezFormatError, match="latent shapes"):
         unpack_image(tiny_codec, data)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"width": 20_000, "height": 20_000},
+        {"z_shape": (16, 3, 2)},
+        {"y_shape": (24, 8, 9)},
+    ],
+)
+def test_unpack_checks_latent_size(changes):
+    # Checked without the model, so 'aegui info' rejects such files too.
+    data = pack(make_header(**changes), [b"zz", b"yyyy"])
+    with pytest.raises(AezFormatError, match="latent shapes do not match"):
+        unpack(data, "crafted.aez")

@@ -46,6 +46,11 @@ MAX_SIDE = 65_535
 MAX_PIXELS = 400_000_000  # 20000 x 20000
 MAX_HEADER = 4096
 MAX_STREAMS = 8
+# Images are padded to multiples of PADDING pixels; one latent cell covers
+# Y_SCALE (y) or Z_SCALE (z) pixels on each side of the padded image.
+PADDING = 64
+Y_SCALE = 16
+Z_SCALE = 64
 
 
 class Mode(IntEnum):
@@ -217,6 +222,12 @@ def _check_limits(header: AezHeader, fail: Callable[[str], AezFormatError]) -> N
         )
     if header.bit_depth not in (8, 16):
         raise fail(f"invalid bit depth {header.bit_depth}")
+    padded_h = -(-header.height // PADDING) * PADDING
+    padded_w = -(-header.width // PADDING) * PADDING
+    z_size = (padded_h // Z_SCALE, padded_w // Z_SCALE)
+    y_size = (padded_h // Y_SCALE, padded_w // Y_SCALE)
+    if header.z_shape[1:] != z_size or header.y_shape[1:] != y_size:
+        raise fail("latent shapes do not match the image size")
     kinds = [kind for kind, _, _ in header.streams]
     required = [StreamKind.Z, StreamKind.Y] + (
         [StreamKind.ALPHA] if header.mode.has_alpha else []
