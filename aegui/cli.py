@@ -318,10 +318,14 @@ def _open_window(paths: list[str]) -> int:
         return EXIT_FAILED
     try:
         from aegui.qt.main import run_window
+
+        return run_window([Path(p) for p in paths])
     except ImportError as error:
         print(f"aegui: cannot open the window: {error}", file=sys.stderr)
         return EXIT_FAILED
-    return run_window([Path(p) for p in paths])
+    except KeyboardInterrupt:
+        # Ctrl-C before the window has installed its own handler.
+        return EXIT_INTERRUPTED
 
 
 def _load_codec_or_exit() -> object:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from aegui import __version__
 from aegui.app.settings import APPLICATION, ORGANIZATION, AppSettings
 from aegui.qt.main_window import MainWindow
 from aegui.qt.resources import app_icon
+
+SIGNAL_POLL_MS = 200
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -47,8 +50,18 @@ def create_window(paths: list[Path], settings: AppSettings | None = None) -> Mai
 
 
 def run_window(paths: list[Path]) -> int:
-    """Open the window on ``paths`` and run until it closes; return the exit status."""
+    """Open the window on ``paths`` and run until it closes; return the exit status.
+
+    Ctrl-C in the terminal (SIGINT) closes the window as its close button does,
+    so running jobs are cancelled and no partial files are left.
+    """
     app = create_application()
     window = create_window(paths)
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    # Python runs signal handlers only between bytecodes, and Qt's event loop
+    # runs none while idle, so a timer wakes the interpreter a few times a second.
+    wake = QTimer(window)
+    wake.timeout.connect(lambda: None)
+    wake.start(SIGNAL_POLL_MS)
     window.show()
     return app.exec()
