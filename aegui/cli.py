@@ -455,7 +455,7 @@ def run_batch(
 
 def _row(result: JobResult) -> str:
     psnr = f"{result.psnr:7.2f}" if result.psnr is not None else "      -"
-    bpp = f"{result.bpp:6.3f}" if result.bpp is not None else "     -"
+    bpp = f"{result.bpp:8.3f}" if result.bpp is not None else "       -"
     size = f"{result.width}x{result.height}"
     return (
         f"{str(result.output):40s} {size:>11s} {result.output_bytes:>9d} "
@@ -463,7 +463,22 @@ def _row(result: JobResult) -> str:
     )
 
 
-ROW_HEADER = f"{'output':40s} {'size':^11s} {'bytes':>9s} {'bpp':>6s} {'PSNR dB':>7s} {'sec':>6s}"
+ROW_HEADER = f"{'output':40s} {'size':^11s} {'bytes':>9s} {'bpp':>8s} {'PSNR dB':>7s} {'sec':>6s}"
+
+
+def _decompress_row(result: JobResult) -> str:
+    bpp = f"{result.bpp:8.3f}" if result.bpp is not None else "       -"
+    size = f"{result.width}x{result.height}"
+    return (
+        f"{str(result.output):40s} {size:>11s} {result.input_bytes:>9d} "
+        f"{bpp} {result.seconds:6.2f}"
+    )
+
+
+# The bytes and bpp of a decompressed file are those of its .aez.
+DECOMPRESS_HEADER = (
+    f"{'output':40s} {'size':^11s} {'aez bytes':>9s} {'bpp':>8s} {'sec':>6s}"
+)
 
 
 def _compress(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -501,8 +516,8 @@ def _decompress(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         lambda src, dst, progress: decompress_file(
             src, dst, codec=codec, overwrite=args.force, progress=progress
         ),
-        _row,
-        ROW_HEADER,
+        _decompress_row,
+        DECOMPRESS_HEADER,
     )
 
 

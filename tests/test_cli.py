@@ -44,6 +44,16 @@ def test_compress_and_decompress_folder(tiny_codec, photo_folder, tmp_path, caps
     assert "a.aez" in capsys.readouterr().out
 
 
+def test_decompress_table_shows_aez_size(tiny_codec, photo_file, tmp_path, capsys):
+    out, rec = tmp_path / "out", tmp_path / "rec"
+    assert main(["compress", str(photo_file), "-o", str(out)]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["decompress", str(out), "-o", str(rec)]) == EXIT_OK
+    header, row = capsys.readouterr().out.splitlines()[-2:]
+    assert "aez bytes" in header
+    assert row.split()[2] == str((out / "photo.aez").stat().st_size)
+
+
 def test_broken_file_fails_but_batch_continues(
     tiny_codec, photo_folder, tmp_path, capsys
 ):

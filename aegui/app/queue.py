@@ -289,8 +289,9 @@ class JobQueue(QObject):
             job.result = result
             job.progress = 1.0
             logger.info("Done: %s -> %s", job.source.name, describe_result(result))
+            # Each warning already starts with the file's name.
             for warning in result.warnings:
-                logger.warning("%s: %s", job.source.name, warning)
+                logger.warning("%s", warning)
         self._finish(job_id, JobStatus.DONE)
 
     def _on_failed(self, job_id: int, reason: str) -> None:
