@@ -685,8 +685,8 @@ def _info(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     import tempfile
 
-    from aegui.core.paths import data_dir
     from aegui.core.tasks import compress_file
+    from aegui.paths import data_dir
 
     samples = sorted((data_dir("assets") / "samples").glob("*.png"))
     if not samples:

@@ -24,7 +24,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from aegui.core.paths import data_dir
+from aegui.paths import data_dir
 
 logger = logging.getLogger(__name__)
 

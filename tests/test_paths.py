@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from aegui.core import paths
+from aegui import paths
 
 
 def test_source_tree_folder_first(tmp_path, monkeypatch):

@@ -14,7 +14,7 @@ from PIL import Image
 
 from aegui.core.errors import AeguiError, ImageReadError
 from aegui.core.imageio import IMAGE_SUFFIXES, load_image
-from aegui.core.paths import data_dir
+from aegui.paths import data_dir
 
 # Long side, in pixels, that style images are reduced to before their feature
 # statistics are computed. It matches the size of the window's preview and

@@ -19,7 +19,7 @@ import numpy as np
 
 from aegui.core.entropy import TableSet
 from aegui.core.errors import ModelError
-from aegui.core.paths import data_dir
+from aegui.paths import data_dir
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def pretrained_dir() -> Path:
     """Return the folder of shipped weights.
 
     ``AEGUI_PRETRAINED`` overrides it; otherwise it is ``pretrained/`` beside
-    the package or its installed copy (``aegui.core.paths.data_dir``).
+    the package or its installed copy (``aegui.paths.data_dir``).
     """
     override = os.environ.get("AEGUI_PRETRAINED")
     if override:

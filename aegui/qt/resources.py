@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QStyle
 
-from aegui.core.paths import data_dir
+from aegui.paths import data_dir
 
 ASSETS = data_dir("assets")
 ICON_PATH = ASSETS / "icons" / "aegui.svg"
