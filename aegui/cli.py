@@ -76,6 +76,26 @@ def check_output_folder(parser: argparse.ArgumentParser, folder: Path) -> None:
             return
 
 
+def _add_batch_arguments(
+    parser: argparse.ArgumentParser, metavar: str, inputs_help: str
+) -> None:
+    """Add the inputs, ``-o OUTDIR`` and ``--force`` that every batch command takes."""
+    parser.add_argument(
+        "inputs", nargs="+", type=Path, metavar=metavar, help=inputs_help
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="OUTDIR",
+        help="output folder",
+    )
+    parser.add_argument(
+        "-f", "--force", action="store_true", help="overwrite existing outputs"
+    )
+
+
 def build_parser(training: bool = True) -> argparse.ArgumentParser:
     """Return the parser of every subcommand, with the training options if ``training``."""
     parser = argparse.ArgumentParser(
@@ -88,67 +108,28 @@ def build_parser(training: bool = True) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     compress = commands.add_parser("compress", help="compress images into .aez files")
-    compress.add_argument(
-        "inputs", nargs="+", type=Path, metavar="INPUT", help="image files or folders"
-    )
-    compress.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        required=True,
-        metavar="OUTDIR",
-        help="output folder",
-    )
+    _add_batch_arguments(compress, "INPUT", "image files or folders")
     compress.add_argument(
         "-q", "--quality", type=int, default=6,
         help="quality level from 1 (smallest files) to the codec's top level "
         "(10 for the shipped codec); default 6",
     )  # fmt: skip
-    compress.add_argument(
-        "-f", "--force", action="store_true", help="overwrite existing outputs"
-    )
 
     decompress = commands.add_parser(
         "decompress", help="decode .aez files into PNG images"
     )
-    decompress.add_argument(
-        "inputs", nargs="+", type=Path, metavar="FILE", help=".aez files or folders"
-    )
-    decompress.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        required=True,
-        metavar="OUTDIR",
-        help="output folder",
-    )
-    decompress.add_argument(
-        "-f", "--force", action="store_true", help="overwrite existing outputs"
-    )
+    _add_batch_arguments(decompress, "FILE", ".aez files or folders")
 
     denoise = commands.add_parser(
         "denoise", help="remove noise from images, writing PNG files"
     )
-    denoise.add_argument(
-        "inputs", nargs="+", type=Path, metavar="INPUT", help="image files or folders"
-    )
-    denoise.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        required=True,
-        metavar="OUTDIR",
-        help="output folder",
-    )
+    _add_batch_arguments(denoise, "INPUT", "image files or folders")
     denoise.add_argument(
         "-s", "--strength", type=_strength, default=None, metavar="auto|FLOAT",
         help="'auto' (default) denoises at the noise level estimated in each image; "
         "a number from 0 to 4 scales the effect: 0 keeps the image, 0.5 goes halfway, "
         "1 equals auto, and above 1 the network is told that many times the level",
     )  # fmt: skip
-    denoise.add_argument(
-        "-f", "--force", action="store_true", help="overwrite existing outputs"
-    )
 
     _add_stylize_parser(commands)
 
