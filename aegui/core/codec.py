@@ -20,7 +20,7 @@ from fractions import Fraction
 import numpy as np
 import torch
 
-from aegui.core.container import StreamKind
+from aegui.core.container import StreamKind, latent_grids
 from aegui.core.entropy import TableSet, decode_symbols, encode_symbols
 from aegui.core.errors import AezFormatError
 from aegui.core.intnet import IntegerHyperDecoder
@@ -76,10 +76,8 @@ def latent_shapes(
     width: int, height: int, model: MeanScaleHyperprior
 ) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
     """Return the shapes of ``z`` and ``y`` for an image of this size."""
-    padded_w, padded_h = padded_size(width, height)
-    z_shape = (model.hyper_channels, padded_h // 64, padded_w // 64)
-    y_shape = (model.M, padded_h // 16, padded_w // 16)
-    return z_shape, y_shape
+    z_grid, y_grid = latent_grids(width, height)
+    return (model.hyper_channels, *z_grid), (model.M, *y_grid)
 
 
 def scale_index(log_scale: np.ndarray) -> np.ndarray:

@@ -46,11 +46,20 @@ MAX_SIDE = 65_535
 MAX_PIXELS = 400_000_000  # 20000 x 20000
 MAX_HEADER = 4096
 MAX_STREAMS = 8
-# Images are padded to multiples of PADDING pixels; one latent cell covers
+# Images are padded to multiples of PADDING pixels. One latent cell covers
 # Y_SCALE (y) or Z_SCALE (z) pixels on each side of the padded image.
 PADDING = 64
 Y_SCALE = 16
 Z_SCALE = 64
+
+
+def latent_grids(width: int, height: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Return the (rows, columns) of ``z`` and of ``y`` for an image of this size."""
+    padded_h = -(-height // PADDING) * PADDING
+    padded_w = -(-width // PADDING) * PADDING
+    z_grid = (padded_h // Z_SCALE, padded_w // Z_SCALE)
+    y_grid = (padded_h // Y_SCALE, padded_w // Y_SCALE)
+    return z_grid, y_grid
 
 
 class Mode(IntEnum):
@@ -222,11 +231,8 @@ def _check_limits(header: AezHeader, fail: Callable[[str], AezFormatError]) -> N
         )
     if header.bit_depth not in (8, 16):
         raise fail(f"invalid bit depth {header.bit_depth}")
-    padded_h = -(-header.height // PADDING) * PADDING
-    padded_w = -(-header.width // PADDING) * PADDING
-    z_size = (padded_h // Z_SCALE, padded_w // Z_SCALE)
-    y_size = (padded_h // Y_SCALE, padded_w // Y_SCALE)
-    if header.z_shape[1:] != z_size or header.y_shape[1:] != y_size:
+    z_grid, y_grid = latent_grids(header.width, header.height)
+    if header.z_shape[1:] != z_grid or header.y_shape[1:] != y_grid:
         raise fail("latent shapes do not match the image size")
     kinds = [kind for kind, _, _ in header.streams]
     required = [StreamKind.Z, StreamKind.Y] + (

@@ -11,6 +11,7 @@ import warnings
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -155,14 +156,15 @@ def check_png_data(path: Path) -> None:
     Pillow (13.0) fills the rows of a PNG whose compressed data ends early with
     black and reports no error, so a 200-byte file that declares 20000x20000 pixels
     would open as a huge black image. This inflates the IDAT chunks in pieces of
-    ``READ_PIECE`` bytes, without keeping them, and counts what they hold.
+    ``READ_PIECE`` bytes, without keeping them, and counts the inflated bytes.
+    A file whose chunks are out of order is left to Pillow, which rejects it.
     """
     inflater = zlib.decompressobj()
     inflated = 0
     expected = None
     with path.open("rb") as handle:
         handle.seek(8)  # the PNG signature, which Pillow has checked
-        while True:
+        while expected is None or inflated < expected:
             head = handle.read(8)
             if len(head) < 8:
                 break
@@ -175,35 +177,49 @@ def check_png_data(path: Path) -> None:
                     return  # Pillow rejects unknown color types itself.
                 expected = png_data_size(width, height, depth, color, interlace == 1)
                 handle.seek(length - 13 + 4, os.SEEK_CUR)
-                continue
-            if kind == b"IEND":
+            elif kind == b"IDAT":
+                if expected is None:
+                    return  # Pillow rejects pixel data before the header.
+                inflated += _inflated_size(
+                    handle, length, inflater, expected - inflated
+                )
+                if inflated < expected:
+                    handle.seek(4, os.SEEK_CUR)  # the chunk's CRC
+            elif kind == b"IEND":
                 break
-            if kind != b"IDAT":
+            else:
                 handle.seek(length + 4, os.SEEK_CUR)
-                continue
-            remaining = length
-            while remaining and (expected is None or inflated < expected):
-                piece = handle.read(min(remaining, READ_PIECE))
-                if not piece:
-                    break
-                remaining -= len(piece)
-                try:
-                    inflated += len(inflater.decompress(piece, READ_PIECE))
-                    while inflater.unconsumed_tail and inflated < (expected or 0):
-                        tail = inflater.unconsumed_tail
-                        inflated += len(inflater.decompress(tail, READ_PIECE))
-                except zlib.error as error:
-                    raise ImageReadError(
-                        f"{path}: corrupted image (pixel data: {error})"
-                    ) from None
-            handle.seek(remaining + 4, os.SEEK_CUR)
-            if expected is not None and inflated >= expected:
-                return
     if expected is not None and inflated < expected:
         raise ImageReadError(
             f"{path}: truncated image (the pixel data ends after {inflated} of "
             f"{expected} bytes)"
         )
+
+
+def _inflated_size(handle: BinaryIO, length: int, inflater: Any, limit: int) -> int:
+    """Return how many bytes the next ``length`` bytes of ``handle`` inflate to.
+
+    Reading stops early once ``limit`` bytes are out, and then the handle is
+    not at the end of the chunk. Raises ImageReadError naming the file for data
+    that zlib rejects.
+    """
+    produced = 0
+    remaining = length
+    try:
+        while remaining and produced < limit:
+            piece = handle.read(min(remaining, READ_PIECE))
+            if not piece:
+                break
+            remaining -= len(piece)
+            produced += len(inflater.decompress(piece, READ_PIECE))
+            while inflater.unconsumed_tail and produced < limit:
+                tail = inflater.unconsumed_tail
+                produced += len(inflater.decompress(tail, READ_PIECE))
+    except zlib.error as error:
+        raise ImageReadError(
+            f"{handle.name}: corrupted image (pixel data: {error})"
+        ) from None
+    return produced
 
 
 def _starts_with_aez_magic(path: Path) -> bool:
@@ -319,7 +335,7 @@ def write_atomic(path: Path, data: bytes, overwrite: bool = False) -> None:
 
 
 def write_error(path: Path, error: OSError) -> OutputWriteError:
-    """Return the error for an output that the system refused to write."""
+    """Return the error for an output that the operating system failed to write."""
     reason = error.strerror or str(error)
     return OutputWriteError(f"{path}: cannot write ({reason[:1].lower()}{reason[1:]})")
 
