@@ -179,7 +179,7 @@ def test_header_beyond_limit_is_rejected_before_reading(tmp_path):
         load_image(path)
 
 
-def test_write_atomic_reports_refused_write(tmp_path, monkeypatch):
+def test_write_atomic_disk_full(tmp_path, monkeypatch):
     import aegui.core.imageio as imageio
 
     def full_disk(*args, **kwargs):
