@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aegui import __version__
+from aegui.core.memory import keep_freed_memory
 
 if TYPE_CHECKING:
     from aegui.core.tasks import JobResult
@@ -199,6 +200,7 @@ def build_parser(training: bool = True) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    keep_freed_memory()
     # Decide on the window before building the parser: the training options
     # import torch, which would delay the window by a second or more.
     global_options, rest = _split_global_options(argv)

@@ -35,9 +35,11 @@ def measure_speed(
     """Time model loading and per-photo encode and decode."""
     import torch
 
+    from aegui.core.memory import keep_freed_memory
     from aegui.core.zoo import load_codec
 
     torch.set_num_threads(threads)
+    keep_freed_memory()  # as the aegui command does at start-up
     started = time.perf_counter()
     codec = load_codec()
     load_seconds = time.perf_counter() - started

@@ -51,6 +51,7 @@ if str(REPO_ROOT) not in sys.path:
 
 from machine import cpu_name  # noqa: E402
 
+from aegui.core.memory import keep_freed_memory  # noqa: E402
 from aegui.core.metrics import psnr  # noqa: E402
 from aegui.training.corruptions import jpeg_artefacts, salt_and_pepper  # noqa: E402
 
@@ -372,6 +373,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     """Run the whole benchmark, write the JSON file and print the table."""
     if args.threads:
         torch.set_num_threads(args.threads)
+    keep_freed_memory()  # as the aegui command does at start-up
     if args.pretrained is not None:
         os.environ["AEGUI_PRETRAINED"] = str(args.pretrained)
     images = load_images(args.data, args.images)

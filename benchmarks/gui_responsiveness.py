@@ -39,6 +39,7 @@ from PySide6.QtWidgets import QApplication
 
 from aegui.app.jobs import ConflictChoice, JobStatus, Resolution
 from aegui.app.settings import AppSettings
+from aegui.core.memory import keep_freed_memory
 from aegui.qt.main import create_application
 from aegui.qt.main_window import MainWindow
 
@@ -257,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # Read when the QApplication is created, so setting it here is early enough.
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    keep_freed_memory()  # as the aegui command does at start-up
     create_application()
     with tempfile.TemporaryDirectory(prefix="aegui-bench-") as folder:
         scratch = Path(folder)

@@ -18,6 +18,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QRunnable, Signal
 
 from aegui.core.container import AEZ_SUFFIX
+from aegui.core.memory import release_freed_memory
 from aegui.core.tasks import describe_error
 
 if TYPE_CHECKING:
@@ -80,6 +81,10 @@ class JobRunnable(QRunnable):
             self.signals.failed.emit(self.job_id, describe_error(error))
         else:
             self.signals.finished.emit(self.job_id, result)
+        finally:
+            # The window stays open between batches, so the memory the job's
+            # tensors used goes back to the system instead of staying kept.
+            release_freed_memory()
 
     def _report(self, fraction: float) -> None:
         now = time.monotonic()
