@@ -36,7 +36,7 @@ favour aegui, whose decoder was trained against that encoder. Results go to
 ``benchmarks/results/stylize-speed.json``::
 
     python benchmarks/stylize_speed.py --threads 2
-    python benchmarks/stylize_speed.py --random-width 32 --repeat 1 --out /tmp/s.json
+    python benchmarks/stylize_speed.py --random-width 8,16,64,128 --repeat 1 --out /tmp/s.json
 """
 
 from __future__ import annotations
@@ -65,9 +65,16 @@ if str(REPO_ROOT) not in sys.path:
 
 from machine import cpu_name  # noqa: E402
 
-from aegui.core.models.stylizer import Stylizer, mean_std, pad_to_stride  # noqa: E402
+from aegui.core.memory import keep_freed_memory  # noqa: E402
+from aegui.core.models.stylizer import (  # noqa: E402
+    Stylizer,
+    mean_std,
+    pad_to_stride,
+    widths_label,
+)
 from aegui.core.styles import load_style, preset_paths, resolve_style  # noqa: E402
 from aegui.core.stylizing import StyleTransfer, luma, to_tensor  # noqa: E402
+from aegui.training.stylize import parse_widths  # noqa: E402
 
 logger = logging.getLogger("stylize_speed")
 
@@ -101,8 +108,9 @@ def setup_args() -> argparse.ArgumentParser:
         help="stylizer weights (default: manifest)",
     )
     parser.add_argument(
-        "--random-width", type=int, default=0,
-        help="time a random-weight network of this width instead (scores are meaningless)",
+        "--random-width", type=parse_widths, default=None,
+        help="time a random-weight network of this width (16, or four stage widths "
+        "such as 8,16,64,128) instead; its scores are meaningless",
     )  # fmt: skip
     parser.add_argument(
         "--threads", type=int, default=2, help="torch and onnxruntime threads"
@@ -124,7 +132,7 @@ def load_aegui(args: argparse.Namespace) -> StyleTransfer:
     if args.random_width:
         torch.manual_seed(0)
         model = Stylizer(args.random_width)
-        return StyleTransfer(model, f"random-width-{args.random_width}")
+        return StyleTransfer(model, f"random-{widths_label(model.widths)}")
     return load_stylizer(args.weights)
 
 
@@ -240,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     args = setup_args().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_num_threads(args.threads)
+    keep_freed_memory()  # as the aegui command does at start-up
     with Image.open(args.photo) as image:
         photo = np.asarray(image.convert("RGB"))
     style_paths = [resolve_style(name) for name in (args.style or preset_paths())]

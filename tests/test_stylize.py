@@ -24,10 +24,12 @@ from aegui.core.models.stylizer import (
     STRIDE,
     Stylizer,
     adain,
+    config_widths,
     mean_std,
     pad_to_stride,
     parameter_count,
     reflect_pad_one,
+    widths_label,
 )
 from aegui.core.styles import STYLE_SIDE, StyleError, load_style, preset_paths
 from aegui.core.stylizing import HALO_PIXELS, StyleTransfer, luma, to_tensor
@@ -87,6 +89,27 @@ def test_encoder_layer_shapes() -> None:
     features = Stylizer(width=2).encoder(torch.rand(1, 3, 32, 48))
     shapes = [tuple(f.shape) for f in features]
     assert shapes == [(1, 2, 32, 48), (1, 4, 16, 24), (1, 8, 8, 12), (1, 16, 4, 6)]
+
+
+def test_stage_widths_can_be_given_one_by_one() -> None:
+    model = Stylizer(width=(2, 3, 8, 16))
+    features = model.encoder(torch.rand(1, 3, 32, 48))
+    assert [f.shape[1] for f in features] == [2, 3, 8, 16]
+    assert model.config() == {"architecture": "adain-vgg4", "widths": [2, 3, 8, 16]}
+    assert model.decoder(features[-1]).shape == (1, 3, 32, 48)
+
+
+@pytest.mark.parametrize("width", [0, (2, 4, 8), (2, 0, 8, 16)])
+def test_invalid_widths_are_refused(width) -> None:
+    with pytest.raises(ValueError, match="Invalid width"):
+        Stylizer(width=width)
+
+
+def test_saved_widths_and_labels() -> None:
+    assert config_widths({"width": 16}) == (16, 32, 64, 128)
+    assert config_widths({"widths": [8, 16, 64, 128]}) == (8, 16, 64, 128)
+    assert widths_label((16, 32, 64, 128)) == "w16"
+    assert widths_label((8, 16, 64, 128)) == "w8-16-64-128"
 
 
 def test_adain_sets_style_statistics() -> None:
@@ -608,10 +631,13 @@ def test_training_stages_and_resume(
     photos, styles = training_data
     run = tmp_path / "run"
     args = ["--data", str(photos), "--styles", str(styles), "--out", str(run),
-            "--width", "2", "--crop", "24", "--batch", "2", "--threads", "1"]  # fmt: skip
+            "--width", "2,3,8,16", "--crop", "24", "--batch", "2", "--threads", "1"]  # fmt: skip
     train_main(["--stage", "encoder", *args, "--steps", "2"])
     encoder = load_checkpoint(run / "encoder" / "checkpoint.pt")
     assert encoder["step"] == 2
+    narrower = [*args[:-6], "--width", "2", *args[-4:]]
+    with pytest.raises(ValueError, match="trained with widths 2,3,8,16"):
+        train_main(["--stage", "decoder", *narrower, "--steps", "2"])
     train_main(["--stage", "decoder", *args, "--steps", "2"])
     train_main(["--stage", "decoder", *args, "--steps", "3", "--textures", "1"])
     decoder = load_checkpoint(run / "decoder" / "checkpoint.pt")
@@ -621,7 +647,9 @@ def test_training_stages_and_resume(
         if name.startswith("encoder."):
             assert torch.equal(decoder["state_dict"][name], value), name
     path = export(run / "decoder" / "checkpoint.pt", tmp_path / "pretrained")
-    assert load_stylizer(path).model.width == 2
+    stylizer = load_stylizer(path)
+    assert stylizer.model.widths == (2, 3, 8, 16)
+    assert stylizer.model_id == "aegui-stylize-adain-vgg4-w2-3-8-16"
 
 
 def test_decoder_stage_needs_encoder(

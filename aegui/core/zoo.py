@@ -210,11 +210,11 @@ def load_stylizer(path: Path | None = None) -> Any:
 def _build_stylizer(
     path: Path, tensors: dict[str, np.ndarray], meta: dict[str, Any], digest: bytes
 ) -> Any:
-    from aegui.core.models.stylizer import ARCHITECTURE, Stylizer
+    from aegui.core.models.stylizer import ARCHITECTURE, Stylizer, config_widths
     from aegui.core.stylizing import StyleTransfer, native_bfloat16
 
     _check_architecture(meta, ARCHITECTURE, "stylizer", path)
-    model = Stylizer(meta["width"])
+    model = Stylizer(config_widths(meta))
     _fill(model, tensors, path)
     return StyleTransfer(
         model, meta["model_id"], digest=digest, bfloat16=native_bfloat16()

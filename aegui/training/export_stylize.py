@@ -15,7 +15,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from aegui.core.models.stylizer import STRIDE, Stylizer, parameter_count
+from aegui.core.models.stylizer import (
+    STRIDE,
+    Stylizer,
+    config_widths,
+    parameter_count,
+    widths_label,
+)
 from aegui.training.loop import load_checkpoint
 from aegui.training.manifest import machine, save_exported, update_manifest
 
@@ -36,19 +42,20 @@ def export(checkpoint: Path, out_dir: Path, eval_dir: Path | None = None) -> Pat
             f"Invalid checkpoint {checkpoint}: it is from the {config.get('stage')!r} "
             "stage; export the checkpoint of --stage decoder"
         )
-    model = Stylizer(config["width"])
+    widths = config_widths(config)
+    model = Stylizer(widths)
     model.load_state_dict(saved["state_dict"])
     model.eval()
 
     tensors = {
         f"model.{k}": v.detach().float().numpy() for k, v in model.state_dict().items()
     }
-    model_id = f"aegui-stylize-{config['architecture']}-w{config['width']}"
+    model_id = f"aegui-stylize-{config['architecture']}-{widths_label(widths)}"
     metadata = {
         "kind": "stylize",
         "model_id": model_id,
         "architecture": config["architecture"],
-        "width": config["width"],
+        "widths": list(widths),
         "parameters": parameter_count(model),
         "encoder_parameters": parameter_count(model.encoder),
         "decoder_parameters": parameter_count(model.decoder),

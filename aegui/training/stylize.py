@@ -34,7 +34,10 @@ from torch.nn import functional as F
 from aegui.core.models.stylizer import (
     ARCHITECTURE,
     Stylizer,
+    Widths,
     adain,
+    channel_widths,
+    config_widths,
     mean_std,
 )
 from aegui.training.data import IMAGE_SUFFIXES, RandomCrops, load_training_images
@@ -71,8 +74,10 @@ def setup_args(parser: argparse.ArgumentParser) -> None:
         help="run folder; each stage writes STAGE/checkpoint.pt in it",
     )  # fmt: skip
     parser.add_argument(
-        "--width", type=int, default=16, help="channels of the first encoder stage"
-    )
+        "--width", type=parse_widths, default=(16, 32, 64, 128),
+        help="channels of the first encoder stage (doubled at each later one), "
+        "or all four stages, comma-separated (for example 8,16,64,128)",
+    )  # fmt: skip
     parser.add_argument("--crop", type=int, default=128, help="crop size in pixels")
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--lr", type=float, default=2e-4)
@@ -89,6 +94,18 @@ def setup_args(parser: argparse.ArgumentParser) -> None:
         help="fraction of style crops replaced by procedural textures (decoder stage)",
     )  # fmt: skip
     add_run_options(parser, bf16_help=None)
+
+
+def parse_widths(text: str) -> Widths:
+    """Return the stage widths given by ``--width``: "16" or "8,16,64,128"."""
+    try:
+        numbers = [int(part) for part in text.split(",")]
+        return channel_widths(numbers[0] if len(numbers) == 1 else numbers)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid width {text!r}: expected one positive number "
+            "or four, comma-separated"
+        ) from None
 
 
 class StyleCrops:
@@ -231,7 +248,7 @@ def train(args: argparse.Namespace) -> None:
     config: dict[str, Any] = {
         "architecture": ARCHITECTURE,
         "stage": args.stage,
-        "width": args.width,
+        "widths": list(args.width),
         "crop": args.crop,
         "batch": args.batch,
         "lr": args.lr,
@@ -291,10 +308,11 @@ def train_decoder(
         )
     checkpoint = args.out / "decoder" / "checkpoint.pt"
     encoder_state = load_checkpoint(encoder_checkpoint)
-    if encoder_state["config"]["width"] != args.width:
+    encoder_widths = config_widths(encoder_state["config"])
+    if encoder_widths != args.width:
         raise ValueError(
-            f"Invalid --width {args.width}: the encoder was trained with "
-            f"width {encoder_state['config']['width']}"
+            f"Invalid --width {','.join(map(str, args.width))}: the encoder was "
+            f"trained with widths {','.join(map(str, encoder_widths))}"
         )
     model.load_state_dict(encoder_state["state_dict"])
     model.encoder.requires_grad_(False)

@@ -27,6 +27,9 @@ clipped and is float32, also for a network converted to bfloat16.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -86,15 +89,44 @@ def conv_relu(in_channels: int, out_channels: int) -> list[nn.Module]:
     return [ReflectConv(in_channels, out_channels), nn.ReLU(inplace=True)]
 
 
-def channel_widths(width: int) -> tuple[int, int, int, int]:
-    """Return the channels of the four stages for a base ``width``."""
-    return width, 2 * width, 4 * width, 8 * width
+Widths = tuple[int, int, int, int]
+
+
+def channel_widths(width: int | Sequence[int]) -> Widths:
+    """Return the channels of the four stages.
+
+    A single ``width`` doubles from stage to stage (16 gives 16, 32, 64, 128).
+    Four numbers are taken as they are, so the full-resolution stages can be
+    narrower than the doubling rule: they cost the most time per channel.
+    """
+    if isinstance(width, int):
+        widths = (width, 2 * width, 4 * width, 8 * width)
+    else:
+        widths = tuple(int(w) for w in width)
+    if len(widths) != 4 or min(widths) < 1:
+        raise ValueError(
+            f"Invalid width {width}: expected a positive channel count "
+            "or four of them, one per stage"
+        )
+    return widths  # type: ignore[return-value]
+
+
+def config_widths(config: Mapping[str, Any]) -> Widths:
+    """Return the stage widths of a saved config ("widths", or the older "width")."""
+    return channel_widths(config["widths"] if "widths" in config else config["width"])
+
+
+def widths_label(widths: Widths) -> str:
+    """Return a short name of the widths for model ids: "w16" or "w8-16-64-128"."""
+    if widths == channel_widths(widths[0]):
+        return f"w{widths[0]}"
+    return "w" + "-".join(str(w) for w in widths)
 
 
 class Encoder(nn.Module):
     """VGG-like feature extractor returning relu1 to relu4 at scales 1, 1/2, 1/4, 1/8."""
 
-    def __init__(self, width: int = 16) -> None:
+    def __init__(self, width: int | Sequence[int] = 16) -> None:
         super().__init__()
         w1, w2, w3, w4 = channel_widths(width)
         self.enc1 = nn.Sequential(*conv_relu(3, w1), *conv_relu(w1, w1))
@@ -120,7 +152,7 @@ class Encoder(nn.Module):
 class Decoder(nn.Module):
     """Mirror of the encoder: relu4 features back to RGB, nearest-neighbour upsampling."""
 
-    def __init__(self, width: int = 16) -> None:
+    def __init__(self, width: int | Sequence[int] = 16) -> None:
         super().__init__()
         w1, w2, w3, w4 = channel_widths(width)
         self.dec4 = nn.Sequential(*conv_relu(w4, w3))
@@ -176,23 +208,20 @@ class Stylizer(nn.Module):
     """Encoder, AdaIN and decoder for arbitrary style transfer.
 
     Args:
-        width: channels of the first encoder stage. The later stages have
-            2, 4 and 8 times as many, and the decoder mirrors them.
+        width: channels of the first encoder stage, the later stages having
+            2, 4 and 8 times as many, or the four stage widths. The decoder
+            mirrors them.
     """
 
-    def __init__(self, width: int = 16) -> None:
+    def __init__(self, width: int | Sequence[int] = 16) -> None:
         super().__init__()
-        if width < 1:
-            raise ValueError(
-                f"Invalid width {width}: expected a positive channel count"
-            )
-        self.width = width
-        self.encoder = Encoder(width)
-        self.decoder = Decoder(width)
+        self.widths = channel_widths(width)
+        self.encoder = Encoder(self.widths)
+        self.decoder = Decoder(self.widths)
 
     def config(self) -> dict[str, object]:
         """Return the constructor arguments, as stored with exported weights."""
-        return {"architecture": ARCHITECTURE, "width": self.width}
+        return {"architecture": ARCHITECTURE, "widths": list(self.widths)}
 
     def forward(
         self,
