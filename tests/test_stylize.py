@@ -100,7 +100,7 @@ def test_stage_widths_can_be_given_one_by_one() -> None:
 
 
 @pytest.mark.parametrize("width", [0, (2, 4, 8), (2, 0, 8, 16)])
-def test_invalid_widths_are_refused(width) -> None:
+def test_invalid_widths_raise(width) -> None:
     with pytest.raises(ValueError, match="Invalid width"):
         Stylizer(width=width)
 

@@ -96,8 +96,8 @@ def channel_widths(width: int | Sequence[int]) -> Widths:
     """Return the channels of the four stages.
 
     A single ``width`` doubles from stage to stage (16 gives 16, 32, 64, 128).
-    Four numbers are taken as they are, so the full-resolution stages can be
-    narrower than the doubling rule: they cost the most time per channel.
+    Four numbers are taken as they are. They let the full-resolution stages,
+    which cost the most time per channel, be narrower than the doubling rule.
     """
     if isinstance(width, int):
         widths = (width, 2 * width, 4 * width, 8 * width)
