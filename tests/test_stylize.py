@@ -123,8 +123,10 @@ def test_adain_sets_style_statistics() -> None:
 
 def test_default_parameter_count() -> None:
     model = Stylizer()
-    assert parameter_count(model.encoder) == 145_936
-    assert parameter_count(model.decoder) == 145_811
+    assert model.widths == (8, 16, 64, 128)
+    assert parameter_count(model.encoder) == 124_360
+    assert parameter_count(model.decoder) == 124_235
+    assert parameter_count(Stylizer(16)) == 291_747
 
 
 def receptive_reach(network, cell: int) -> int:
@@ -571,7 +573,7 @@ def test_export_writes_manifest_entry(tiny_stylize_pretrained: Path) -> None:
     assert weights.name == f"stylize-adain-vgg4-{entry['sha256'][:8]}.safetensors"
     assert sha256_file(weights) == entry["sha256"]
     assert entry["architecture"] == "adain-vgg4"
-    assert entry["width"] == 4
+    assert entry["widths"] == [4, 8, 16, 32]
     assert entry["parameters"] == parameter_count(Stylizer(width=4))
     assert entry["training"]["decoder_steps"] == 0
     assert "codec" in read_manifest(tiny_stylize_pretrained)["models"]

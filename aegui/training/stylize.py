@@ -33,6 +33,7 @@ from torch.nn import functional as F
 
 from aegui.core.models.stylizer import (
     ARCHITECTURE,
+    DEFAULT_WIDTHS,
     Stylizer,
     Widths,
     adain,
@@ -74,7 +75,7 @@ def setup_args(parser: argparse.ArgumentParser) -> None:
         help="run folder; each stage writes STAGE/checkpoint.pt in it",
     )  # fmt: skip
     parser.add_argument(
-        "--width", type=parse_widths, default=(16, 32, 64, 128),
+        "--width", type=parse_widths, default=DEFAULT_WIDTHS,
         help="channels of the first encoder stage (doubled at each later one), "
         "or all four stages, comma-separated (for example 8,16,64,128)",
     )  # fmt: skip

@@ -36,6 +36,9 @@ from torch.nn import functional as F
 
 ARCHITECTURE = "adain-vgg4"
 STRIDE = 8  # three 2x2 max poolings
+# Stage widths of the shipped network: narrow at full and half resolution,
+# where channels cost the most time, and the usual 64 and 128 below.
+DEFAULT_WIDTHS = (8, 16, 64, 128)
 LAYERS = ("relu1", "relu2", "relu3", "relu4")
 EPSILON = 1e-5  # added to variances before the square root
 
@@ -126,7 +129,7 @@ def widths_label(widths: Widths) -> str:
 class Encoder(nn.Module):
     """VGG-like feature extractor returning relu1 to relu4 at scales 1, 1/2, 1/4, 1/8."""
 
-    def __init__(self, width: int | Sequence[int] = 16) -> None:
+    def __init__(self, width: int | Sequence[int] = DEFAULT_WIDTHS) -> None:
         super().__init__()
         w1, w2, w3, w4 = channel_widths(width)
         self.enc1 = nn.Sequential(*conv_relu(3, w1), *conv_relu(w1, w1))
@@ -152,7 +155,7 @@ class Encoder(nn.Module):
 class Decoder(nn.Module):
     """Mirror of the encoder: relu4 features back to RGB, nearest-neighbour upsampling."""
 
-    def __init__(self, width: int | Sequence[int] = 16) -> None:
+    def __init__(self, width: int | Sequence[int] = DEFAULT_WIDTHS) -> None:
         super().__init__()
         w1, w2, w3, w4 = channel_widths(width)
         self.dec4 = nn.Sequential(*conv_relu(w4, w3))
@@ -213,7 +216,7 @@ class Stylizer(nn.Module):
             mirrors them.
     """
 
-    def __init__(self, width: int | Sequence[int] = 16) -> None:
+    def __init__(self, width: int | Sequence[int] = DEFAULT_WIDTHS) -> None:
         super().__init__()
         self.widths = channel_widths(width)
         self.encoder = Encoder(self.widths)
