@@ -32,8 +32,10 @@ MMAP_THRESHOLD_BYTES = 64 << 20
 # Tried if glibc rejects the first value: the largest threshold glibc itself
 # moves to on 64-bit systems (DEFAULT_MMAP_THRESHOLD_MAX in mallopt(3)).
 MMAP_THRESHOLD_FALLBACK_BYTES = 32 << 20
-# Free memory at the top of the heap is kept up to this size.
-TRIM_THRESHOLD_BYTES = 1 << 30
+# Free memory at the top of the heap is kept up to this size. With 1 GiB,
+# compressing a 6000x4000 photo peaked at 2000 MiB against 1665 MiB without
+# these settings; 128 MiB gave 1725 MiB and the same speed (one thread each).
+TRIM_THRESHOLD_BYTES = 128 << 20
 
 
 @functools.cache
