@@ -8,14 +8,14 @@ import pytest
 from aegui.core import memory
 
 
-def test_settings_apply_on_glibc_and_release_is_safe() -> None:
+def test_settings_apply_on_glibc() -> None:
     if memory._glibc() is None:
         pytest.skip("the C library here is not glibc, so the settings do not apply")
     assert memory.keep_freed_memory()
     memory.release_freed_memory()
 
 
-def test_other_c_libraries_are_left_alone(monkeypatch) -> None:
+def test_other_libraries_left_alone(monkeypatch) -> None:
     monkeypatch.setattr(memory, "_glibc", lambda: None)
     assert not memory.keep_freed_memory()
     memory.release_freed_memory()

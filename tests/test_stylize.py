@@ -91,7 +91,7 @@ def test_encoder_layer_shapes() -> None:
     assert shapes == [(1, 2, 32, 48), (1, 4, 16, 24), (1, 8, 8, 12), (1, 16, 4, 6)]
 
 
-def test_stage_widths_can_be_given_one_by_one() -> None:
+def test_widths_given_per_stage() -> None:
     model = Stylizer(width=(2, 3, 8, 16))
     features = model.encoder(torch.rand(1, 3, 32, 48))
     assert [f.shape[1] for f in features] == [2, 3, 8, 16]
