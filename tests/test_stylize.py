@@ -32,7 +32,15 @@ from aegui.core.models.stylizer import (
     widths_label,
 )
 from aegui.core.styles import STYLE_SIDE, StyleError, load_style, preset_paths
-from aegui.core.stylizing import HALO_PIXELS, StyleTransfer, luma, to_tensor
+from aegui.core.stylizing import (
+    HALO_PIXELS,
+    MAX_COLOR_GAIN,
+    StyleTransfer,
+    color_moments,
+    luma,
+    match_colors,
+    to_tensor,
+)
 from aegui.core.tasks import stylize_file
 from aegui.core.weights import sha256_file
 from aegui.core.zoo import has_model, load_stylizer, read_manifest
@@ -208,7 +216,7 @@ def test_one_tile_equals_direct_call(tiny_stylizer) -> None:
     style = tiny_stylizer.style_statistics(load_style("udnie"))
     with torch.inference_mode():
         direct = tiny_stylizer.model(to_tensor(pixels), style.mean, style.std, 1.0)
-    tiled = tiny_stylizer.stylize(pixels, style, 1.0)
+    tiled = tiny_stylizer.stylize(pixels, style, 1.0, color_match=False)
     assert np.array_equal(tiled, direct[0].permute(1, 2, 0).numpy() * 255)
 
 
@@ -243,10 +251,46 @@ def test_stylizer_rejects_bad_tiles(tiny_stylizer) -> None:
         StyleTransfer(tiny_stylizer.model, "x", halo=16)
 
 
+def test_match_colors_moves_moments_to_the_style() -> None:
+    rng = np.random.default_rng(3)
+    result = rng.normal(120.0, 20.0, (40, 30, 3)).astype(np.float32)
+    style = natural_image(50, 40, seed=4).astype(np.float32)
+    style[:, :, 0] = 0.5 * style[:, :, 0] + 100.0  # a reddish, tinted palette
+    style_mean, style_covariance = color_moments(style)
+    matched = match_colors(result, style_mean, style_covariance)
+    mean, covariance = color_moments(matched)
+    assert np.allclose(mean, style_mean, atol=1e-2)
+    # The floor added to both covariances moves them by about one level squared.
+    assert np.allclose(covariance, style_covariance, rtol=0.01, atol=2.0)
+
+
+def test_match_colors_leaves_a_flat_image_flat() -> None:
+    flat = np.full((16, 16, 3), 90.0, dtype=np.float32)
+    flat[0, 0] += 0.5  # one pixel half a level off
+    style_mean, style_covariance = color_moments(natural_image(32, 32, seed=5))
+    matched = match_colors(flat, style_mean, style_covariance)
+    assert np.isfinite(matched).all()
+    # The odd pixel moves at most MAX_COLOR_GAIN times its distance, 0.5 * sqrt(3).
+    assert np.ptp(matched, axis=(0, 1)).max() <= MAX_COLOR_GAIN * 0.87
+    assert np.allclose(matched.mean((0, 1)), style_mean, atol=1e-2)
+
+
+def test_stylize_takes_the_style_colors(tiny_stylizer) -> None:
+    pixels = natural_image(64, 48, seed=11)
+    style = tiny_stylizer.style_statistics(load_style("the_scream"))
+    matched = tiny_stylizer.stylize(pixels, style)
+    plain = tiny_stylizer.stylize(pixels, style, color_match=False)
+    distance = np.abs(matched.mean((0, 1)) - style.color_mean).max()
+    assert distance < 1e-2
+    assert np.abs(plain.mean((0, 1)) - style.color_mean).max() > 1.0
+    assert np.array_equal(tiny_stylizer.stylize(pixels, style, 0.0), pixels)
+
+
 def test_preserve_color_keeps_chroma(tiny_stylizer) -> None:
     pixels = natural_image(64, 48, seed=10)
     style = tiny_stylizer.style_statistics(load_style("the_scream"))
-    plain = tiny_stylizer.stylize(pixels, style)
+    # Colors are not matched to the style when the photo's are kept.
+    plain = tiny_stylizer.stylize(pixels, style, color_match=False)
     kept = tiny_stylizer.stylize(pixels, style, preserve_color=True)
     photo = pixels.astype(np.float32)
     chroma_photo = photo - luma(photo)[:, :, None]

