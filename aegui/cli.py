@@ -66,6 +66,13 @@ def positive_int(text: str) -> int:
     return value
 
 
+def folder_path(text: str) -> Path:
+    """Parse a folder name for argparse, rejecting an empty one."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("invalid folder '': the name is empty")
+    return Path(text)
+
+
 def check_output_folder(parser: argparse.ArgumentParser, folder: Path) -> None:
     """Stop with a usage error when the output folder or a folder above it is a file."""
     for part in (folder, *folder.parents):
@@ -87,7 +94,7 @@ def _add_batch_arguments(
     parser.add_argument(
         "-o",
         "--output",
-        type=Path,
+        type=folder_path,
         required=True,
         metavar="OUTDIR",
         help="output folder",
@@ -150,7 +157,11 @@ def build_parser(training: bool = True) -> argparse.ArgumentParser:
         help="quality (repeatable); default 3, 6, 9",
     )
     demo.add_argument(
-        "-o", "--output", type=Path, default=None, help="keep the .aez files here"
+        "-o",
+        "--output",
+        type=folder_path,
+        default=None,
+        help="keep the .aez files here",
     )
 
     train = commands.add_parser(
@@ -361,7 +372,8 @@ def run_batch(
     """Run ``job`` on every input, print a row per result, list failures at the end.
 
     Two inputs that would write the same output are caught before anything runs:
-    the second one fails and names the first, even with ``--force``.
+    the second one fails and names the first, even with ``--force``. So is an
+    output that would replace any input of the run.
     """
     from aegui.core.errors import AeguiError
     from aegui.core.tasks import collect_inputs, describe_error, output_path
@@ -370,6 +382,7 @@ def run_batch(
     for note in skipped:
         print(f"aegui: {note}", file=sys.stderr)
     planned: dict[Path, Path] = {}
+    sources = {source.resolve(): source for source, _ in pairs}
     jobs: list[tuple[Path, Path]] = []
     for source, base in pairs:
         destination = output_path(source, base, out_dir, out_suffix)
@@ -378,6 +391,13 @@ def run_batch(
             failures.append(
                 f"{source}: its output would replace the input itself; choose another "
                 "output folder (not even --force overwrites an input)"
+            )
+            continue
+        if key in sources:
+            failures.append(
+                f"{source}: its output would replace {sources[key]}, another input of "
+                "this run; choose another output folder (not even --force "
+                "overwrites an input)"
             )
             continue
         if key in planned:
@@ -547,7 +567,7 @@ def _add_stylize_parser(commands: argparse._SubParsersAction) -> None:
         "inputs", nargs="*", type=Path, metavar="INPUT", help="image files or folders"
     )
     stylize.add_argument(
-        "-o", "--output", type=Path, metavar="OUTDIR", help="output folder"
+        "-o", "--output", type=folder_path, metavar="OUTDIR", help="output folder"
     )
     stylize.add_argument(
         "--style", metavar="PRESET_OR_FILE", help="preset name or style image file"
@@ -592,11 +612,24 @@ def _stylize(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         for name, path in preset_paths().items():
             print(f"{name:20s} {path}")
         return EXIT_OK
-    if not args.inputs or args.output is None or args.style is None:
-        parser.error("stylize needs INPUT..., -o OUTDIR and --style (or --list-styles)")
+    missing = [
+        name
+        for name, value in (
+            ("INPUT...", args.inputs),
+            ("-o OUTDIR", args.output),
+            ("--style", args.style),
+        )
+        if not value
+    ]
+    if missing:
+        parser.error(
+            f"missing {', '.join(missing)}: stylize needs INPUT..., -o OUTDIR and "
+            "--style (or --list-styles alone)"
+        )
     check_output_folder(parser, args.output)
     try:
-        load_style(args.style)
+        # Loaded once for the whole batch, so a warning about it shows once.
+        style_pixels = load_style(args.style)
     except StyleError as error:
         print(f"aegui: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -613,7 +646,7 @@ def _stylize(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         lambda src, dst, progress: stylize_file(
             src,
             dst,
-            style=args.style,
+            style=style_pixels,
             strength=args.strength,
             preserve_color=args.preserve_color,
             model=stylizer,

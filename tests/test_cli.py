@@ -79,7 +79,7 @@ def test_missing_input_fails(tiny_codec, photo_file, tmp_path, capsys):
     )
     assert status == EXIT_FAILED
     assert (tmp_path / "o" / "photo.aez").exists()
-    assert "gone.png: file not found" in capsys.readouterr().err
+    assert "gone.png: no such file or folder" in capsys.readouterr().err
 
 
 def test_no_overwrite_without_force(tiny_codec, photo_file, tmp_path, capsys):
@@ -345,6 +345,28 @@ def test_force_never_replaces_the_input(tiny_denoiser, tmp_path, capsys):
     assert status == EXIT_FAILED
     assert "would replace the input itself" in capsys.readouterr().err
     assert photo.read_bytes() == original
+
+
+def test_force_never_replaces_another_input(tiny_denoiser, tmp_path, capsys):
+    first, second = tmp_path / "a" / "x.png", tmp_path / "out" / "x.png"
+    for index, photo in enumerate((first, second)):
+        photo.parent.mkdir()
+        Image.fromarray(natural_image(32, 48, seed=index)).save(photo)
+    original = second.read_bytes()
+    for order in ((first, second), (second, first)):
+        status = main(
+            ["denoise", *map(str, order), "-o", str(second.parent), "--force"]
+        )
+        assert status == EXIT_FAILED
+        assert "another input of this run" in capsys.readouterr().err
+        assert second.read_bytes() == original
+
+
+def test_empty_output_folder_is_usage_error(photo_file, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["compress", str(photo_file), "-o", ""])
+    assert stop.value.code == EXIT_USAGE
+    assert "the name is empty" in capsys.readouterr().err
 
 
 def test_command_help_does_not_import_torch():

@@ -108,6 +108,22 @@ def reseal(data: bytes, offset: int, value: bytes) -> bytes:
     return bytes(patched)
 
 
+@pytest.mark.parametrize(
+    ("old", "new"), [(b"\r\n", b"\n"), (b"\n", b"\r\n")], ids=["to-lf", "to-crlf"]
+)
+def test_newline_conversion_is_named(old, new):
+    data = pack(make_header(), [b"z", b"y"]).replace(old, new)
+    with pytest.raises(AezFormatError, match="text-mode copy"):
+        unpack(data)
+
+
+def test_damaged_magic_is_not_called_truncated():
+    data = bytearray(pack(make_header(), [b"z", b"y"]))
+    data[4] ^= 0xFF
+    with pytest.raises(AezFormatError, match="damaged magic bytes"):
+        unpack(bytes(data))
+
+
 def test_unknown_version_is_rejected():
     data = reseal(pack(make_header(), [b"z", b"y"]), len(MAGIC), struct.pack(">H", 99))
     with pytest.raises(AezFormatError, match="unsupported .aez format version 99"):

@@ -494,7 +494,7 @@ def test_cli_broken_inputs_fail_batch(
     assert not (out / "cut.png").exists()
     assert "text.png: not an image file" in err
     assert "cut.jpg: corrupted or truncated image" in err
-    assert "gone.png: file not found" in err
+    assert "gone.png: no such file or folder" in err
     assert "3 of 7 inputs failed" in err
 
 

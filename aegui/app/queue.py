@@ -101,6 +101,10 @@ class JobQueue(QObject):
             logger.info("Left out %d file(s) inside output folders", left_out)
 
         reserved = {job.output for job in self.jobs if not job.status.is_final}
+        inputs = {source.resolve() for source, _ in pairs}
+        inputs.update(
+            job.source.resolve() for job in self.jobs if not job.status.is_final
+        )
         remembered: Resolution | None = None
         added: list[Job] = []
         for source, base in pairs:
@@ -117,8 +121,8 @@ class JobQueue(QObject):
                 options=options,
             )
             self._next_id += 1
-            if job.output.resolve() == source.resolve():
-                # Never let a job replace its own input.
+            if job.output.resolve() in inputs:
+                # Never let a job replace its own input or another queued one.
                 job.output = numbered_path(job.output, reserved)
             elif job.output.exists() or job.output in reserved:
                 resolution = remembered

@@ -146,6 +146,16 @@ def unpack(data: bytes, source: str = "<bytes>") -> tuple[AezHeader, list[bytes]
 
     if not data:
         raise fail("empty file (0 bytes)")
+    # Bytes 4 to 7 of the magic detect newline conversion: CRLF to
+    # LF turns them into "\n\x1a\n", LF to CRLF into "\r\r\n\x1a" or "\r\n\x1a\r".
+    tail = data[4:8]
+    if data[:4] == MAGIC[:4] and tail != MAGIC[4:8][: len(tail)]:
+        if tail.startswith((b"\n\x1a\n", b"\r\r\n")) or tail == b"\r\n\x1a\r":
+            raise fail(
+                "damaged by a text-mode copy (line endings were changed); "
+                "copy the file again in binary mode"
+            )
+        raise fail("corrupted header (damaged magic bytes)")
     if len(data) < len(MAGIC) + 6 or data[: len(MAGIC)] != MAGIC:
         if data[:4] == MAGIC[:4]:
             raise fail("truncated .aez file (header incomplete)")
@@ -205,9 +215,13 @@ def _parse_body(body: bytes) -> AezHeader:
     for _ in range(count):
         kind, length, crc = struct.unpack_from(">BII", body, offset)
         offset += 9
+        if kind not in set(StreamKind):
+            raise ValueError(f"unknown stream kind {kind}")
         streams.append((StreamKind(kind), length, crc))
     if offset != len(body):
         raise ValueError(f"{len(body) - offset} stray bytes")
+    if mode not in set(Mode):
+        raise ValueError(f"unknown image mode {mode}")
     return AezHeader(
         model_id=model_id,
         digest=digest,
@@ -292,7 +306,11 @@ def unpack_image(codec: ImageCodec, data: bytes, source: str = "<bytes>") -> Aez
             "install the matching aegui version to open it"
         )
     if header.quality not in codec.qualities:
-        raise AezFormatError(f"{source}: invalid quality {header.quality}")
+        last = codec.qualities[-1]
+        raise AezFormatError(
+            f"{source}: corrupted header (invalid quality {header.quality}, "
+            f"the model has 1 to {last})"
+        )
     expected = latent_shapes(header.width, header.height, codec.model)
     if (header.z_shape, header.y_shape) != expected:
         raise AezFormatError(f"{source}: latent shapes do not match the image size")

@@ -94,9 +94,11 @@ def load_image(path: Path, max_pixels: int = MAX_PIXELS) -> LoadedImage:
                 loaded = _to_arrays(path, oriented, bit_depth, notes)
     except ImageReadError:
         raise
-    except Image.DecompressionBombError as error:
+    except Image.DecompressionBombError:
+        # Pillow refuses images of more than twice its own limit before aegui
+        # can read the size, so name aegui's limit, the one the README gives.
         raise ImageReadError(
-            f"{path}: image too large to open safely (Pillow: {error})"
+            f"{path}: image exceeds the limit of {max_pixels} pixels"
         ) from None
     except UnidentifiedImageError:
         if _starts_with_aez_magic(path):

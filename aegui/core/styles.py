@@ -59,7 +59,7 @@ def resolve_style(style: str | Path, folder: Path | None = None) -> Path:
             f"or a preset (presets: {describe_presets(presets)})"
         )
     raise StyleError(
-        f"Unknown style {text!r}: not a preset and no such image file "
+        f"unknown style {text!r}: not a preset and no such image file "
         f"(presets: {describe_presets(presets)})"
     )
 
@@ -74,7 +74,7 @@ def load_style(style: str | Path, side: int = STYLE_SIDE) -> np.ndarray:
     try:
         image = load_image(path)
     except ImageReadError as error:
-        raise StyleError(f"Invalid style image: {error}") from None
+        raise StyleError(f"invalid style image: {error}") from None
     rgb = image.rgb
     long_side = max(rgb.shape[:2])
     if long_side > side:

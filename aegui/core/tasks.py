@@ -103,7 +103,7 @@ def collect_inputs(
         elif path.exists():
             pairs = [(path, path.parent)]
         else:
-            errors.append(f"{path}: file not found")
+            errors.append(f"{path}: no such file or folder")
             pairs = []
         for member, base in pairs:
             key = member.resolve()
@@ -358,7 +358,7 @@ def stylize_file(
     source: Path,
     output: Path,
     *,
-    style: str | Path,
+    style: str | Path | np.ndarray,
     strength: float = 1.0,
     preserve_color: bool = False,
     model: object | None = None,
@@ -368,8 +368,8 @@ def stylize_file(
 ) -> JobResult:
     """Repaint one image in a style and write it as a PNG at full resolution.
 
-    ``style`` is a preset name or an image path, and ``strength`` from 0 (the
-    decoder's reconstruction of the photo) to 1 (full style). Alpha is copied
+    ``style`` is a preset name, an image path or the pixels ``load_style``
+    returned, and ``strength`` runs from 0 (the photo) to 1 (full style). Alpha is copied
     unchanged. Grayscale images become RGB, unless ``preserve_color`` is set:
     it keeps the photo's chroma, so grayscale stays grayscale.
     """
@@ -380,7 +380,7 @@ def stylize_file(
     started = time.perf_counter()
     check_strength(strength)
     check_output(output, overwrite)
-    style_pixels = load_style(style)
+    style_pixels = style if isinstance(style, np.ndarray) else load_style(style)
     stylizer = model or load_stylizer()
     image = load_image(source)
     _report(progress, 0.05)

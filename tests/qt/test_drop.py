@@ -78,4 +78,4 @@ def test_drop_of_missing_path_logs_warning(qtbot, window, tmp_path: Path) -> Non
 
     assert window.queue.jobs == []
     qtbot.waitUntil(lambda: "gone.png" in window.log_pane.text(), timeout=5000)
-    assert "file not found" in window.log_pane.text()
+    assert "no such file or folder" in window.log_pane.text()

@@ -77,7 +77,7 @@ def test_expand_inputs_leaves_out_earlier_outputs(tmp_path: Path) -> None:
 
     assert [source.name for source, _ in pairs] == ["a.png", "named.png"]
     assert left_out == 2
-    assert errors == [f"{tmp_path / 'missing.png'}: file not found"]
+    assert errors == [f"{tmp_path / 'missing.png'}: no such file or folder"]
 
 
 def test_option_clamped_to_range() -> None:
@@ -121,3 +121,32 @@ def test_queue_never_overwrites_its_input(
 
     assert job.output == tmp_path / "a-1.png"
     assert source.read_bytes() == original
+
+
+def test_queue_never_overwrites_another_input(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = Operation(
+        key="copy",
+        label="Copy",
+        input_suffixes=frozenset({".png"}),
+        output_suffix=".png",
+        options=(),
+        run=copy_file,
+    )
+    monkeypatch.setitem(OPERATIONS, copy.key, copy)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "out").mkdir()
+    first = write_photo(tmp_path / "in" / "x.png")
+    second = write_photo(tmp_path / "out" / "x.png")
+    original = second.read_bytes()
+    queue = JobQueue()
+
+    jobs = queue.add_paths([first, second], "copy", {}, output_dir=tmp_path / "out")
+    qtbot.waitUntil(
+        lambda: all(job.status.is_final for job in jobs), timeout=TIMEOUT_MS
+    )
+    queue.shutdown(5000)
+
+    assert second.read_bytes() == original
+    assert {job.output.name for job in jobs} == {"x-1.png", "x-2.png"}
