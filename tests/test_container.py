@@ -143,6 +143,14 @@ def test_absurd_dimensions_are_rejected_before_decoding():
         unpack(crafted)
 
 
+def test_unknown_mode_is_named():
+    data = pack(make_header(), [b"z", b"y"])
+    mode_offset = len(MAGIC) + 6 + 1 + len("test-model") + 8 + 8
+    crafted = reseal(data, mode_offset, bytes([9]))
+    with pytest.raises(AezFormatError, match="corrupted header .unknown image mode 9"):
+        unpack(crafted)
+
+
 def test_huge_declared_stream_is_rejected_without_allocation():
     data = pack(make_header(), [b"z", b"y"])
     table_offset = (
