@@ -138,6 +138,11 @@ def build_parser(training: bool = True) -> argparse.ArgumentParser:
         "a number from 0 to 4 scales the effect: 0 keeps the image, 0.5 goes halfway, "
         "1 equals auto, and above 1 the network is told that many times the level",
     )  # fmt: skip
+    denoise.add_argument(
+        "--passes", type=int, choices=(1, 2, 4, 8), default=1, metavar="{1,2,4,8}",
+        help="also denoise mirrored and turned copies and average them: "
+        "N times slower, a little cleaner (default 1)",
+    )  # fmt: skip
 
     _add_stylize_parser(commands)
 
@@ -547,6 +552,7 @@ def _denoise(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             src,
             dst,
             strength=args.strength,
+            passes=args.passes,
             model=denoiser,
             overwrite=args.force,
             progress=progress,

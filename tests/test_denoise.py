@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 
 from aegui.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
-from aegui.core.denoising import HALO_PIXELS, MAX_STRENGTH, Denoiser
+from aegui.core.denoising import HALO_PIXELS, MAX_STRENGTH, TRANSFORMS, Denoiser
 from aegui.core.errors import ImageReadError, ModelError, OutputExistsError
 from aegui.core.models.denoiser import (
     RECEPTIVE_RADIUS,
@@ -303,6 +303,38 @@ def test_tiles_match_whole_image(tiny_denoiser) -> None:
     assert np.abs(tiled - whole).max() < 1e-4
 
 
+@pytest.mark.parametrize("passes", [2, 4, 8])
+def test_passes_average_turned_copies(tiny_denoiser, passes: int) -> None:
+    pixels = natural_image(45, 37, seed=9)
+    expected = np.zeros((37, 45, 3), dtype=np.float64)
+    for turns, mirrored in TRANSFORMS[:passes]:
+        copy = pixels[:, ::-1] if mirrored else pixels
+        copy = np.rot90(copy, turns)
+        result = tiny_denoiser.denoise(np.ascontiguousarray(copy), 12.0)
+        result = np.rot90(result, -turns)
+        expected += result[:, ::-1] if mirrored else result
+    steps: list[float] = []
+    averaged = tiny_denoiser.denoise(pixels, 12.0, passes=passes, progress=steps.append)
+    assert np.abs(averaged - expected / passes).max() < 1e-3
+    assert np.abs(averaged - tiny_denoiser.denoise(pixels, 12.0)).max() > 1e-3
+    assert steps == sorted(steps)
+    assert steps[-1] == pytest.approx(1.0)
+
+
+def test_tiled_passes_match_whole_image(tiny_denoiser) -> None:
+    pixels = natural_image(90, 70, seed=7)
+    whole = tiny_denoiser.denoise(pixels, 20.0, passes=8)
+    tiled_denoiser = Denoiser(tiny_denoiser.model, "tiled", tile=32)
+    tiled = tiled_denoiser.denoise(pixels, 20.0, passes=8)
+    assert np.abs(tiled - whole).max() < 1e-4
+
+
+@pytest.mark.parametrize("passes", [0, 3, 16])
+def test_invalid_passes_raise(tiny_denoiser, passes: int) -> None:
+    with pytest.raises(ValueError, match="Invalid passes"):
+        tiny_denoiser.denoise(natural_image(8, 8), 10.0, passes=passes)
+
+
 def test_tiled_file_matches_whole_file(
     tiny_denoiser, photo_file: Path, tmp_path: Path
 ) -> None:
@@ -435,6 +467,19 @@ def test_cli_denoise_folder(
     printed = capsys.readouterr().out
     assert "sigma" in printed
     assert "a.png" in printed
+
+
+def test_cli_passes_option(tiny_denoiser, photo_file: Path, tmp_path: Path) -> None:
+    assert main(["denoise", str(photo_file), "-o", str(tmp_path / "one")]) == EXIT_OK
+    command = ["denoise", str(photo_file), "-o", str(tmp_path / "four")]
+    assert main([*command, "--passes", "4"]) == EXIT_OK
+    one = np.asarray(Image.open(tmp_path / "one" / photo_file.name), dtype=np.int16)
+    four = np.asarray(Image.open(tmp_path / "four" / photo_file.name), dtype=np.int16)
+    assert one.shape == four.shape
+    assert np.abs(one - four).max() > 0
+    with pytest.raises(SystemExit) as stop:
+        main([*command, "--passes", "3"])
+    assert stop.value.code == EXIT_USAGE
 
 
 def test_cli_strength_option(tiny_denoiser, photo_file: Path, tmp_path: Path) -> None:

@@ -26,8 +26,23 @@ TILE_PIXELS = 512
 HALO_PIXELS = -(-RECEPTIVE_RADIUS // STRIDE) * STRIDE
 MAX_STRENGTH = 4.0
 
+# Geometric copies for ``passes``: (quarter turns, mirrored first). Two passes
+# use the photo and its mirror image, four add the upside-down mirror and the
+# half turn, and eight add the quarter turns of both.
+TRANSFORMS = (
+    (0, False), (0, True), (2, True), (2, False),
+    (1, False), (1, True), (3, False), (3, True),
+)  # fmt: skip
+PASSES = (1, 2, 4, 8)
+
 Progress = Callable[[float], None]
 Cancelled = Callable[[], bool]
+
+
+def check_passes(passes: int) -> None:
+    """Raise ValueError unless ``passes`` is 1, 2, 4 or 8."""
+    if passes not in PASSES:
+        raise ValueError(f"Invalid passes {passes!r}: use 1, 2, 4 or 8")
 
 
 def check_strength(strength: float | None) -> None:
@@ -97,6 +112,7 @@ class Denoiser:
         pixels: np.ndarray,
         level: float,
         *,
+        passes: int = 1,
         progress: Progress | None = None,
         cancelled: Cancelled | None = None,
     ) -> np.ndarray:
@@ -105,20 +121,56 @@ class Denoiser:
         ``pixels`` is (H, W, 3), uint8 or float on the 0..255 scale; float
         values outside 0..255 (unclipped noise) are passed on as they are.
         ``level`` is the noise sigma (0..255 scale) the network is conditioned on.
+        With ``passes`` of 2, 4 or 8 the network also denoises mirrored and
+        turned copies (``TRANSFORMS``), and the results, turned back, are
+        averaged: slower, and a little cleaner because each copy's errors differ.
         """
+        check_passes(passes)
         x = torch.from_numpy(np.ascontiguousarray(pixels, dtype=np.float32))
         x = x.permute(2, 0, 1).unsqueeze(0).div(255.0)
         with torch.inference_mode():
-            y = run_tiled(
-                lambda tile: self.model(
-                    tile.contiguous(memory_format=torch.channels_last), level
-                ),
-                x,
-                scale=Fraction(1),
-                tile=self.tile,
-                halo=self.halo,
-                step=STRIDE,
-                cancelled=cancelled,
-                progress=progress,
-            )
-        return y[0].permute(1, 2, 0).mul(255.0).numpy()
+            total = self._denoise_copy(x, level, 0, passes, progress, cancelled)
+            for index in range(1, passes):
+                total.add_(
+                    self._denoise_copy(x, level, index, passes, progress, cancelled)
+                )
+            if passes > 1:
+                total.div_(passes)
+        return total[0].permute(1, 2, 0).mul(255.0).numpy()
+
+    def _denoise_copy(
+        self,
+        x: torch.Tensor,
+        level: float,
+        index: int,
+        passes: int,
+        progress: Progress | None,
+        cancelled: Cancelled | None,
+    ) -> torch.Tensor:
+        """Denoise copy ``index`` of ``TRANSFORMS`` of ``x`` and turn it back."""
+        turns, mirrored = TRANSFORMS[index]
+        copy = torch.flip(x, [3]) if mirrored else x
+        copy = torch.rot90(copy, turns, [2, 3]) if turns else copy
+        y = run_tiled(
+            lambda tile: self.model(
+                tile.contiguous(memory_format=torch.channels_last), level
+            ),
+            copy,
+            scale=Fraction(1),
+            tile=self.tile,
+            halo=self.halo,
+            step=STRIDE,
+            cancelled=cancelled,
+            progress=_pass_progress(progress, index, passes),
+        )
+        y = torch.rot90(y, -turns, [2, 3]) if turns else y
+        return torch.flip(y, [3]) if mirrored else y
+
+
+def _pass_progress(
+    progress: Progress | None, index: int, passes: int
+) -> Progress | None:
+    """Map one pass's progress 0..1 onto its share of the whole."""
+    if progress is None:
+        return None
+    return lambda fraction: progress((index + fraction) / passes)

@@ -308,6 +308,7 @@ def denoise_file(
     output: Path,
     *,
     strength: float | None = None,
+    passes: int = 1,
     model: object | None = None,
     overwrite: bool = False,
     progress: Progress | None = None,
@@ -318,14 +319,16 @@ def denoise_file(
     The noise level is estimated from the image. ``strength`` is a number
     from 0 to 4: above 1 it multiplies the level the network is told, below 1
     it mixes the result with the input (0 keeps the input). None means
-    automatic, which equals 1. Alpha is copied unchanged and grayscale images
+    automatic, which equals 1. ``passes`` (1, 2, 4 or 8) averages that many
+    mirrored and turned copies. Alpha is copied unchanged and grayscale images
     stay grayscale. Large images run in tiles.
     """
-    from aegui.core.denoising import check_strength
+    from aegui.core.denoising import check_passes, check_strength
     from aegui.core.zoo import load_denoiser
 
     started = time.perf_counter()
     check_strength(strength)
+    check_passes(passes)
     check_output(output, overwrite)
     denoiser = model or load_denoiser()
     image = load_image(source)
@@ -333,7 +336,11 @@ def denoise_file(
 
     _, level = denoiser.noise_level(image.rgb, strength)  # type: ignore[attr-defined]
     denoised = denoiser.denoise(  # type: ignore[attr-defined]
-        image.rgb, level, progress=_part(progress, 0.05, 0.95), cancelled=cancelled
+        image.rgb,
+        level,
+        passes=passes,
+        progress=_part(progress, 0.05, 0.95),
+        cancelled=cancelled,
     )
     denoised = denoiser.blend(image.rgb, denoised, strength)  # type: ignore[attr-defined]
     result = write_png_result(
@@ -369,9 +376,10 @@ def stylize_file(
     """Repaint one image in a style and write it as a PNG at full resolution.
 
     ``style`` is a preset name, an image path or the pixels ``load_style``
-    returned, and ``strength`` runs from 0 (the photo) to 1 (full style). Alpha is copied
-    unchanged. Grayscale images become RGB, unless ``preserve_color`` is set:
-    it keeps the photo's chroma, so grayscale stays grayscale.
+    returned, and ``strength`` runs from 0 (the photo) to 1 (full style).
+    Alpha is copied unchanged. Grayscale images become RGB, unless
+    ``preserve_color`` is set: it keeps the photo's chroma, so grayscale stays
+    grayscale.
     """
     from aegui.core.styles import load_style
     from aegui.core.stylizing import check_strength

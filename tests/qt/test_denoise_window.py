@@ -49,6 +49,7 @@ def test_denoise_offered_with_model(qtbot, tiny_denoiser, settings, conflicts) -
         "quality": 6,
         "strength_auto": 1,
         "strength": 100,
+        "best_denoise": 0,
     }
 
     window.options.set_option("strength_auto", 0)
