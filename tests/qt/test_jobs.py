@@ -99,9 +99,8 @@ def copy_file(request: JobRequest, progress: object, cancelled: object) -> JobRe
     return JobResult(request.source, request.output, size, size, 1, 1, 0.0)
 
 
-def test_queue_never_overwrites_its_input(
-    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def add_copy_operation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Register a "copy" operation that writes the input's bytes as the output."""
     copy = Operation(
         key="copy",
         label="Copy",
@@ -111,6 +110,12 @@ def test_queue_never_overwrites_its_input(
         run=copy_file,
     )
     monkeypatch.setitem(OPERATIONS, copy.key, copy)
+
+
+def test_queue_never_overwrites_its_input(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_copy_operation(monkeypatch)
     source = write_photo(tmp_path / "a.png")
     original = source.read_bytes()
     queue = JobQueue()
@@ -126,15 +131,7 @@ def test_queue_never_overwrites_its_input(
 def test_queue_never_overwrites_another_input(
     qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    copy = Operation(
-        key="copy",
-        label="Copy",
-        input_suffixes=frozenset({".png"}),
-        output_suffix=".png",
-        options=(),
-        run=copy_file,
-    )
-    monkeypatch.setitem(OPERATIONS, copy.key, copy)
+    add_copy_operation(monkeypatch)
     (tmp_path / "in").mkdir()
     (tmp_path / "out").mkdir()
     first = write_photo(tmp_path / "in" / "x.png")
