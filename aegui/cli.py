@@ -587,6 +587,11 @@ def _add_stylize_parser(commands: argparse._SubParsersAction) -> None:
         help="keep the photo's colors and take only the brightness from the style",
     )  # fmt: skip
     stylize.add_argument(
+        "--match-colors", action="store_true",
+        help="also give the result the painting's color mean and spread "
+        "(about 0.1 s more for a 768x512 photo; ignored with --preserve-color)",
+    )  # fmt: skip
+    stylize.add_argument(
         "-f", "--force", action="store_true", help="overwrite existing outputs"
     )
     stylize.add_argument(
@@ -655,6 +660,7 @@ def _stylize(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             style=style_pixels,
             strength=args.strength,
             preserve_color=args.preserve_color,
+            match_colors=args.match_colors,
             model=stylizer,
             overwrite=args.force,
             progress=progress,

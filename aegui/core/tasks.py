@@ -368,6 +368,7 @@ def stylize_file(
     style: str | Path | np.ndarray,
     strength: float = 1.0,
     preserve_color: bool = False,
+    match_colors: bool = False,
     model: object | None = None,
     overwrite: bool = False,
     progress: Progress | None = None,
@@ -377,6 +378,7 @@ def stylize_file(
 
     ``style`` is a preset name, an image path or the pixels ``load_style``
     returned, and ``strength`` runs from 0 (the photo) to 1 (full style).
+    ``match_colors`` gives the result the style's RGB mean and covariance.
     Alpha is copied unchanged. Grayscale images become RGB, unless
     ``preserve_color`` is set: it keeps the photo's chroma, so grayscale stays
     grayscale.
@@ -399,6 +401,7 @@ def stylize_file(
         statistics,
         strength,
         preserve_color=preserve_color,
+        color_match=match_colors,
         progress=_part(progress, 0.05, 0.95),
         cancelled=cancelled,
     )
