@@ -33,6 +33,7 @@ from aegui.core.models.hyperprior import (
     SCALE_LEVELS,
     MeanScaleHyperprior,
 )
+from aegui.core.progress import part_progress
 from aegui.core.tiling import run_tiled
 
 logger = logging.getLogger(__name__)
@@ -160,7 +161,7 @@ class ImageCodec:
             halo=HALO_PIXELS,
             step=DOWNSAMPLING,
             cancelled=cancelled,
-            progress=_part(progress, 0.0, 0.8),
+            progress=part_progress(progress, 0.0, 0.8),
         )
         y_s = y.mul_(gain)
         z = self.model.h_a(y_s)[0].double().numpy()
@@ -247,7 +248,7 @@ class ImageCodec:
             latents.quality,
             latents.width,
             latents.height,
-            progress=_part(progress, 0.2, 1.0),
+            progress=part_progress(progress, 0.2, 1.0),
             cancelled=cancelled,
         )
 
@@ -304,13 +305,6 @@ def _decode_stream(
     except (AssertionError, ValueError, RuntimeError) as error:
         # constriction raises AssertionError for data that no table can produce.
         raise AezFormatError(f"corrupted {kind.label} stream ({error})") from None
-
-
-def _part(progress: Progress | None, start: float, end: float) -> Progress | None:
-    """Map a sub-task's 0..1 progress onto ``start..end`` of the whole."""
-    if progress is None:
-        return None
-    return lambda fraction: progress(start + (end - start) * fraction)
 
 
 def _check_cancelled(cancelled: Cancelled | None) -> None:

@@ -17,6 +17,7 @@ import torch
 
 from aegui.core.models.denoiser import RECEPTIVE_RADIUS, STRIDE, DenoiseUNet
 from aegui.core.noise import estimate_noise_sigma
+from aegui.core.progress import part_progress
 from aegui.core.tiling import run_tiled
 
 # Tiles of 512 pixels square plus a halo on each side. The halo is the
@@ -161,16 +162,7 @@ class Denoiser:
             halo=self.halo,
             step=STRIDE,
             cancelled=cancelled,
-            progress=_pass_progress(progress, index, passes),
+            progress=part_progress(progress, index / passes, (index + 1) / passes),
         )
         y = torch.rot90(y, -turns, [2, 3]) if turns else y
         return torch.flip(y, [3]) if mirrored else y
-
-
-def _pass_progress(
-    progress: Progress | None, index: int, passes: int
-) -> Progress | None:
-    """Map one pass's progress 0..1 onto its share of the whole."""
-    if progress is None:
-        return None
-    return lambda fraction: progress((index + fraction) / passes)

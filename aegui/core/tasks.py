@@ -31,6 +31,7 @@ from aegui.core.imageio import (
     to_pil,
     write_atomic,
 )
+from aegui.core.progress import part_progress
 
 logger = logging.getLogger(__name__)
 
@@ -147,13 +148,16 @@ def compress_file(
     image = load_image(source)
     _report(progress, 0.05)
     latents = codec.encode(  # type: ignore[attr-defined]
-        image.rgb, quality, progress=_part(progress, 0.05, 0.55), cancelled=cancelled
+        image.rgb,
+        quality,
+        progress=part_progress(progress, 0.05, 0.55),
+        cancelled=cancelled,
     )
     data = pack_image(
         codec, latents, mode=image.mode, bit_depth=image.bit_depth, alpha=image.alpha
     )  # type: ignore[arg-type]
     decoded = codec.decode(
-        latents, progress=_part(progress, 0.55, 0.95), cancelled=cancelled
+        latents, progress=part_progress(progress, 0.55, 0.95), cancelled=cancelled
     )  # type: ignore[attr-defined]
     if cancelled is not None and cancelled():
         raise InterruptedError("Cancelled")
@@ -194,7 +198,9 @@ def decompress_file(
     _report(progress, 0.05)
     try:
         rgb = codec.decode(
-            parsed.latents, progress=_part(progress, 0.05, 0.9), cancelled=cancelled
+            parsed.latents,
+            progress=part_progress(progress, 0.05, 0.9),
+            cancelled=cancelled,
         )  # type: ignore[attr-defined]
     except AezFormatError as error:
         raise AezFormatError(f"{source}: {error}") from None
@@ -292,12 +298,6 @@ def _report(progress: Progress | None, fraction: float) -> None:
         progress(fraction)
 
 
-def _part(progress: Progress | None, start: float, end: float) -> Progress | None:
-    if progress is None:
-        return None
-    return lambda fraction: progress(start + (end - start) * fraction)
-
-
 COMPRESS_SUFFIXES = IMAGE_SUFFIXES
 DECOMPRESS_SUFFIXES = {AEZ_SUFFIX}
 DENOISE_SUFFIXES = IMAGE_SUFFIXES
@@ -339,7 +339,7 @@ def denoise_file(
         image.rgb,
         level,
         passes=passes,
-        progress=_part(progress, 0.05, 0.95),
+        progress=part_progress(progress, 0.05, 0.95),
         cancelled=cancelled,
     )
     denoised = denoiser.blend(image.rgb, denoised, strength)  # type: ignore[attr-defined]
@@ -402,7 +402,7 @@ def stylize_file(
         strength,
         preserve_color=preserve_color,
         color_match=match_colors,
-        progress=_part(progress, 0.05, 0.95),
+        progress=part_progress(progress, 0.05, 0.95),
         cancelled=cancelled,
     )
     mode = image.mode
