@@ -470,13 +470,17 @@ def test_cli_denoise_folder(
 
 
 def test_cli_passes_option(tiny_denoiser, photo_file: Path, tmp_path: Path) -> None:
-    assert main(["denoise", str(photo_file), "-o", str(tmp_path / "one")]) == EXIT_OK
-    command = ["denoise", str(photo_file), "-o", str(tmp_path / "four")]
+    assert main(["denoise", str(photo_file), "-o", str(tmp_path / "single")]) == EXIT_OK
+    command = ["denoise", str(photo_file), "-o", str(tmp_path / "averaged")]
     assert main([*command, "--passes", "4"]) == EXIT_OK
-    one = np.asarray(Image.open(tmp_path / "one" / photo_file.name), dtype=np.int16)
-    four = np.asarray(Image.open(tmp_path / "four" / photo_file.name), dtype=np.int16)
-    assert one.shape == four.shape
-    assert np.abs(one - four).max() > 0
+    single = np.asarray(
+        Image.open(tmp_path / "single" / photo_file.name), dtype=np.int16
+    )
+    averaged = np.asarray(
+        Image.open(tmp_path / "averaged" / photo_file.name), dtype=np.int16
+    )
+    assert single.shape == averaged.shape
+    assert np.abs(single - averaged).max() > 0
     with pytest.raises(SystemExit) as stop:
         main([*command, "--passes", "3"])
     assert stop.value.code == EXIT_USAGE

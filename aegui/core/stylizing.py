@@ -62,7 +62,7 @@ def check_strength(strength: float) -> None:
 
 @dataclass(frozen=True)
 class StyleStatistics:
-    """What the stylizer keeps of a style image.
+    """Statistics of a style image that the stylizer applies to a photo.
 
     ``mean`` and ``std`` are the channel statistics of its relu4 features,
     shaped (1, C, 1, 1). ``color_mean`` (3,) and ``color_covariance`` (3, 3) are
