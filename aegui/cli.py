@@ -149,7 +149,9 @@ def build_parser(training: bool = True) -> argparse.ArgumentParser:
     info = commands.add_parser(
         "info", help="print the header and stream sizes of .aez files"
     )
-    info.add_argument("inputs", nargs="+", type=Path, metavar="FILE")
+    info.add_argument(
+        "inputs", nargs="+", type=Path, metavar="FILE", help=".aez files or folders"
+    )
 
     demo = commands.add_parser(
         "demo", help="compress the bundled sample photos and print a table"
@@ -210,6 +212,9 @@ def build_parser(training: bool = True) -> argparse.ArgumentParser:
         "--eval", type=Path, default=None,
         help="folder to evaluate on: bpp and PSNR (compression) or PSNR at sigma 15/25/50 (denoise)",
     )  # fmt: skip
+    # Handlers report usage errors with their own command's usage line.
+    for command_parser in commands.choices.values():
+        command_parser.set_defaults(command_parser=command_parser)
     return parser
 
 
@@ -247,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         return _open_window([])
     handler = HANDLERS[args.command]
-    return handler(args, parser)
+    return handler(args, args.command_parser)
 
 
 def _global_parser() -> argparse.ArgumentParser:
@@ -681,10 +686,13 @@ STYLIZE_HEADER = f"{'output':40s} {'size':^11s} {'bytes':>9s} {'sec':>6s}"
 def _info(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from aegui.core.container import unpack
     from aegui.core.errors import AeguiError
-    from aegui.core.tasks import read_input_bytes
+    from aegui.core.tasks import DECOMPRESS_SUFFIXES, collect_inputs, read_input_bytes
 
-    status = EXIT_OK
-    for path in args.inputs:
+    pairs, failures, notes = collect_inputs(args.inputs, DECOMPRESS_SUFFIXES)
+    for line in (*failures, *notes):
+        print(f"aegui: {line}", file=sys.stderr)
+    status = EXIT_FAILED if failures else EXIT_OK
+    for path, _ in pairs:
         try:
             data = read_input_bytes(path)
             header, streams = unpack(data, str(path))

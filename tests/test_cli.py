@@ -127,10 +127,12 @@ def test_unexpected_error_names_input(
 
 
 @pytest.mark.parametrize("quality", ["0", "11", "high"])
-def test_bad_quality_is_usage_error(tiny_codec, photo_file, tmp_path, quality):
+def test_bad_quality_is_usage_error(tiny_codec, photo_file, tmp_path, quality, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["compress", str(photo_file), "-o", str(tmp_path), "-q", quality])
     assert exit_info.value.code == EXIT_USAGE
+    # The usage line is the compress command's, not the top-level one.
+    assert "usage: aegui compress" in capsys.readouterr().err
 
 
 def test_missing_output_is_usage_error(photo_file):
@@ -160,6 +162,19 @@ def test_info_prints_header(tiny_codec, photo_file, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "96x80 RGB" in out
     assert "quality  5" in out
+
+
+def test_info_reads_folders(tiny_codec, photo_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    main(["compress", str(photo_file), "-o", str(out / "sub")])
+    (out / "notes.txt").write_text("not an .aez file")
+    capsys.readouterr()
+    assert main(["info", str(out)]) == EXIT_OK
+    captured = capsys.readouterr()
+    assert f"{out / 'sub' / 'photo.aez'}:" in captured.out
+    assert "skipped 1 file(s) of other types (notes.txt)" in captured.err
+    assert main(["info", str(out), str(tmp_path / "missing")]) == EXIT_FAILED
+    assert "missing: no such file or folder" in capsys.readouterr().err
 
 
 def test_info_on_foreign_file(tmp_path, capsys):

@@ -95,7 +95,7 @@ def test_sixteen_bit_is_reduced_with_warning(tmp_path):
     write_png16_rgb(path, pixels)
     loaded = load_image(path)
     assert loaded.bit_depth == 16
-    assert any("16-bit" in note for note in loaded.warnings)
+    assert f"{path}: 16-bit samples reduced to 8 bits" in loaded.warnings
     assert np.abs(loaded.rgb.astype(int) - natural_image(12, 8)).max() <= 1
 
 

@@ -293,7 +293,7 @@ class JobQueue(QObject):
             job.result = result
             job.progress = 1.0
             logger.info("Done: %s -> %s", job.source.name, describe_result(result))
-            # Each warning already starts with the file's name.
+            # Each warning already starts with the file's path.
             for warning in result.warnings:
                 logger.warning("%s", warning)
         self._finish(job_id, JobStatus.DONE)

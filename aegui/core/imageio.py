@@ -84,7 +84,7 @@ def load_image(path: Path, max_pixels: int = MAX_PIXELS) -> LoadedImage:
                     )
                 if getattr(image, "n_frames", 1) > 1:
                     notes.append(
-                        f"{path.name}: has {image.n_frames} frames; only the first is used"
+                        f"{path}: has {image.n_frames} frames; only the first is used"
                     )
                 bit_depth = _source_bit_depth(path, image)
                 if image.format == "PNG":
@@ -115,7 +115,7 @@ def load_image(path: Path, max_pixels: int = MAX_PIXELS) -> LoadedImage:
             f"{path}: corrupted or truncated image ({error})"
         ) from None
     if bit_depth > 8:
-        notes.append(f"{path.name}: {bit_depth}-bit samples reduced to 8 bits")
+        notes.append(f"{path}: {bit_depth}-bit samples reduced to 8 bits")
     for note in notes:
         logger.warning("%s", note)
     loaded.warnings = notes
@@ -270,7 +270,7 @@ def _to_arrays(
     elif mode == "1":
         image = image.convert("L")
     elif mode in ("CMYK", "YCbCr", "LAB", "HSV", "RGBX"):
-        notes.append(f"{path.name}: {mode} converted to RGB")
+        notes.append(f"{path}: {mode} converted to RGB")
         image = image.convert("RGB")
     elif mode == "RGBa":
         image = image.convert("RGBA")
