@@ -683,7 +683,7 @@ def test_training_stages_and_resume(
     encoder = load_checkpoint(run / "encoder" / "checkpoint.pt")
     assert encoder["step"] == 2
     narrower = [*args[:-6], "--width", "2", *args[-4:]]
-    with pytest.raises(ValueError, match="trained with widths 2,3,8,16"):
+    with pytest.raises(ValueError, match="contains widths 2,3,8,16"):
         train_main(["--stage", "decoder", *narrower, "--steps", "2"])
     train_main(["--stage", "decoder", *args, "--steps", "2"])
     train_main(["--stage", "decoder", *args, "--steps", "3", "--textures", "1"])
@@ -697,6 +697,68 @@ def test_training_stages_and_resume(
     stylizer = load_stylizer(path)
     assert stylizer.model.widths == (2, 3, 8, 16)
     assert stylizer.model_id == "aegui-stylize-adain-vgg4-w2-3-8-16"
+
+
+def test_decoder_stage_from_shipped_weights(
+    training_data: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from aegui.training.export_stylize import export
+    from aegui.training.loop import load_checkpoint
+    from aegui.training.stylize import main as train_main
+
+    photos, styles = training_data
+    common = ["--data", str(photos), "--styles", str(styles), "--width", "2,3,8,16",
+              "--crop", "24", "--batch", "2", "--threads", "1"]  # fmt: skip
+    first = tmp_path / "first"
+    train_main(["--stage", "encoder", *common, "--out", str(first), "--steps", "2"])
+    train_main(["--stage", "decoder", *common, "--out", str(first), "--steps", "2"])
+    pretrained = tmp_path / "pretrained"
+    shipped = export(first / "decoder" / "checkpoint.pt", pretrained)
+    with pytest.raises(ValueError, match="contains widths 2,3,8,16"):
+        train_main(["--stage", "decoder", *common[:4], "--width", "2",
+                    "--out", str(tmp_path / "bad"), "--init", str(shipped)])  # fmt: skip
+    runs = {}
+    for weight in ("0", "10"):
+        out = tmp_path / f"texture{weight}"
+        train_main(["--stage", "decoder", *common, "--out", str(out), "--steps", "3",
+                    "--init", str(shipped), "--texture-weight", weight,
+                    "--texture-channels", "4"])  # fmt: skip
+        runs[weight] = load_checkpoint(out / "decoder" / "checkpoint.pt")
+    decoder = runs["10"]
+    assert decoder["step"] == 3
+    assert decoder["config"]["encoder_steps"] == 2
+    # Same start, crops and seed: only the texture term tells the runs apart.
+    assert not torch.equal(
+        decoder["state_dict"]["decoder.dec1.2.conv.weight"],
+        runs["0"]["state_dict"]["decoder.dec1.2.conv.weight"],
+    )
+    shipped_state = load_stylizer(shipped).model.state_dict()
+    for name, value in shipped_state.items():
+        if name.startswith("encoder."):
+            assert torch.equal(decoder["state_dict"][name], value), name
+    export(tmp_path / "texture10" / "decoder" / "checkpoint.pt", pretrained)
+    training = read_manifest(pretrained)["models"]["stylize"]["training"]
+    assert training["texture_weight"] == 10
+    assert training["initialized_from"]["file"] == shipped.name
+    assert training["total_decoder_steps"] == 5
+    assert f"--init pretrained/{shipped.name}" in training["command"]
+
+
+def test_texture_loss_tells_stripes_apart() -> None:
+    from aegui.training.stylize import TextureFeatures, texture_loss
+
+    features = TextureFeatures(channels=8)
+    y, x = torch.meshgrid(torch.arange(64.0), torch.arange(64.0), indexing="ij")
+
+    def stripes(phase: torch.Tensor) -> torch.Tensor:
+        wave = 0.5 + 0.4 * torch.sin(phase / 3.0)
+        return wave.expand(1, 3, 64, 64).contiguous()
+
+    horizontal = features(stripes(y))
+    assert texture_loss(horizontal, horizontal) == 0
+    shifted = texture_loss(features(stripes(y + 5.0)), horizontal)
+    turned = texture_loss(features(stripes(x)), horizontal)
+    assert shifted < turned / 10
 
 
 def test_decoder_stage_needs_encoder(

@@ -23,7 +23,12 @@ from aegui.core.models.stylizer import (
     widths_label,
 )
 from aegui.training.loop import load_checkpoint
-from aegui.training.manifest import machine, save_exported, update_manifest
+from aegui.training.manifest import (
+    machine,
+    read_manifest,
+    save_exported,
+    update_manifest,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -83,14 +88,52 @@ def export(checkpoint: Path, out_dir: Path, eval_dir: Path | None = None) -> Pat
             "style_weight": config.get("style_weight"),
             "identity_weight": config.get("identity_weight"),
             "textures": config.get("textures"),
+            "texture_weight": config.get("texture_weight", 0.0),
+            "texture_channels": config.get("texture_channels"),
             "machine": machine(),
             "command": "aegui train stylize --stage encoder|decoder --data ../shared/datasets/bsds400 "
             "--styles assets/styles --hours ...",
         },
         "exported": datetime.date.today().isoformat(),
     }
+    previous = read_manifest(out_dir)["models"].get("stylize", {})
+    link_earlier_decoder(entry["training"], config, saved, previous)
     update_manifest(out_dir, "stylize", entry)
     return path
+
+
+def link_earlier_decoder(
+    record: dict[str, Any],
+    config: dict[str, Any],
+    saved: dict[str, Any],
+    previous: dict[str, Any],
+) -> None:
+    """Record the shipped run that ``--init`` started from, and the total steps.
+
+    ``previous`` is the manifest entry being replaced; it is linked only when
+    the run started from its file.
+    """
+    init = config.get("init")
+    earlier = previous.get("training", {})
+    if not init or previous.get("file") != init or not earlier:
+        return
+    record["command"] = (
+        "aegui train stylize --stage decoder --data ../shared/datasets/bsds400 "
+        f"--styles assets/styles --init pretrained/{init} --lr {config['lr']:g} "
+        f"--texture-weight {config.get('texture_weight', 0.0):g} "
+        f"--texture-channels {config.get('texture_channels')} --hours H"
+    )
+    record["initialized_from"] = {"file": init, **earlier}
+    record["total_decoder_steps"] = saved["step"] + earlier.get(
+        "total_decoder_steps", earlier["decoder_steps"]
+    )
+    record["total_decoder_wall_time_hours"] = round(
+        record["decoder_wall_time_hours"]
+        + earlier.get(
+            "total_decoder_wall_time_hours", earlier["decoder_wall_time_hours"]
+        ),
+        2,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,7 +12,11 @@ content loss is the MSE between the re-encoded output's relu4 and the AdaIN
 target. The style loss is the MSE between the channel means and standard
 deviations of the output's and the style's relu1 to relu4. An
 identity term (L1 between the photo and the decoder's reconstruction of its
-own features) keeps strength 0 close to the photo. Content crops come from
+own features) keeps strength 0 close to the photo. With ``--texture-weight``,
+a second style term compares Gram matrices of a fixed random filter bank (see
+``TextureFeatures``), which tells brush textures apart better than the
+encoder's narrow first layers do. ``--init`` starts this stage from shipped
+weights instead of an encoder checkpoint. Content crops come from
 the photo folder; style crops come from the style folder, augmented with
 random scale, crops, flips, color jitter and, optionally, procedural
 textures. Its checkpoint is ``OUT/decoder/checkpoint.pt``, the one to export.
@@ -21,6 +25,7 @@ textures. Its checkpoint is ``OUT/decoder/checkpoint.pt``, the one to export.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import math
 from pathlib import Path
@@ -29,6 +34,7 @@ from typing import Any
 import numpy as np
 import torch
 from PIL import Image
+from torch import nn
 from torch.nn import functional as F
 
 from aegui.core.models.stylizer import (
@@ -46,8 +52,10 @@ from aegui.training.denoise import check_training_data
 from aegui.training.loop import (
     RunState,
     Schedule,
+    add_init_option,
     add_run_options,
     load_checkpoint,
+    load_init_weights,
     run_training,
 )
 
@@ -94,6 +102,16 @@ def setup_args(parser: argparse.ArgumentParser) -> None:
         "--textures", type=float, default=0.25,
         help="fraction of style crops replaced by procedural textures (decoder stage)",
     )  # fmt: skip
+    parser.add_argument(
+        "--texture-weight", type=float, default=0.0,
+        help="weight of the Gram loss on a fixed random filter bank (decoder stage; "
+        "0 turns it off)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--texture-channels", type=int, default=32,
+        help="filters per kernel size and pyramid level of that filter bank",
+    )  # fmt: skip
+    add_init_option(parser)
     add_run_options(parser, bf16_help=None)
 
 
@@ -216,6 +234,60 @@ def procedural_texture(rng: np.random.Generator, size: int) -> np.ndarray:
     return np.ascontiguousarray(texture, dtype=np.float32)
 
 
+class TextureFeatures(nn.Module):
+    """A fixed bank of random filters on an image pyramid: a loss network for texture.
+
+    Gram matrices of random convolution filters describe a texture well enough
+    to synthesize it again ("Texture synthesis using shallow convolutional
+    networks with random filters", Ustyuzhaninov, Brendel, Gatys and Bethge,
+    2016, arXiv:1606.00021), so they replace the ImageNet VGG features that
+    cannot be downloaded here. Each pyramid level (full, 1/2, 1/4 and 1/8 size,
+    by 2x2 averaging) goes through ``channels`` filters of each kernel size,
+    drawn from a normal distribution, scaled to unit norm and followed by a
+    ReLU. The bank is never trained; ``seed`` fixes it.
+    """
+
+    def __init__(
+        self,
+        channels: int = 32,
+        kernels: tuple[int, ...] = (3, 7),
+        levels: int = 4,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        generator = torch.Generator().manual_seed(seed)
+        self.levels = levels
+        for kernel in kernels:
+            weight = torch.randn(channels, 3, kernel, kernel, generator=generator)
+            weight /= weight.flatten(1).norm(dim=1)[:, None, None, None]
+            self.register_buffer(f"filters{kernel}", weight)
+
+    def forward(self, image: torch.Tensor) -> list[torch.Tensor]:
+        """Return the ReLU responses of every filter size at every level."""
+        features = []
+        level = image - 0.5
+        for _ in range(self.levels):
+            for weight in self.buffers():
+                padding = weight.shape[-1] // 2
+                features.append(F.relu(F.conv2d(level, weight, padding=padding)))
+            level = F.avg_pool2d(level, 2)
+        return features
+
+
+def gram(features: torch.Tensor) -> torch.Tensor:
+    """Return the (N, C, C) channel correlations of NCHW ``features``, per pixel."""
+    flat = features.flatten(2)
+    return flat @ flat.transpose(1, 2) / flat.shape[2]
+
+
+def texture_loss(output: list[torch.Tensor], style: list[torch.Tensor]) -> torch.Tensor:
+    """Return the sum over feature maps of the MSE between Gram matrices."""
+    loss = output[0].new_zeros(())
+    for out_features, style_features in zip(output, style, strict=True):
+        loss = loss + F.mse_loss(gram(out_features), gram(style_features))
+    return loss
+
+
 def style_loss(output: list[torch.Tensor], style: list[torch.Tensor]) -> torch.Tensor:
     """Return the sum over layers of the MSE of channel means and stds."""
     loss = output[0].new_zeros(())
@@ -301,32 +373,26 @@ def train_decoder(
         raise ValueError(
             "Missing --styles: the decoder stage needs a folder of style images"
         )
-    encoder_checkpoint = args.out / "encoder" / "checkpoint.pt"
-    if not encoder_checkpoint.exists():
-        raise FileNotFoundError(
-            f"Encoder checkpoint {encoder_checkpoint} not found; "
-            "run --stage encoder with the same --out first"
-        )
     checkpoint = args.out / "decoder" / "checkpoint.pt"
-    encoder_state = load_checkpoint(encoder_checkpoint)
-    encoder_widths = config_widths(encoder_state["config"])
-    if encoder_widths != args.width:
-        raise ValueError(
-            f"Invalid --width {','.join(map(str, args.width))}: the encoder was "
-            f"trained with widths {','.join(map(str, encoder_widths))}"
-        )
-    model.load_state_dict(encoder_state["state_dict"])
+    if args.init is not None and not checkpoint.exists():
+        encoder_steps = start_from_weights(args.init, model, args.width)
+    else:
+        encoder_steps = load_encoder_stage(args.out, model, args.width)
     model.encoder.requires_grad_(False)
     model.encoder.eval()
     config.update(
         style_weight=args.style_weight,
         identity_weight=args.identity_weight,
         textures=args.textures,
+        texture_weight=args.texture_weight,
+        texture_channels=args.texture_channels,
         styles=str(args.styles),
-        encoder_steps=encoder_state["step"],
+        encoder_steps=encoder_steps,
+        init=args.init.name if args.init is not None else None,
     )
     optimizer = torch.optim.Adam(model.decoder.parameters(), lr=args.lr)
     state = resume(checkpoint, model, optimizer)
+    texture_features = TextureFeatures(args.texture_channels, seed=args.seed)
     crops = photo_crops(args, state)
     styles = StyleCrops(
         args.styles, args.crop, args.textures, args.seed + state.step + 2
@@ -346,6 +412,12 @@ def train_decoder(
         style = style_loss(output_features, style_features)
         identity = F.l1_loss(model.decoder(content_features), photos)
         loss = content + args.style_weight * style + args.identity_weight * identity
+        texture = output.new_zeros(())
+        if args.texture_weight > 0:
+            with torch.no_grad():
+                style_textures = texture_features(style_images)
+            texture = texture_loss(texture_features(output), style_textures)
+            loss = loss + args.texture_weight * texture
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.decoder.parameters(), 1.0)
@@ -355,6 +427,7 @@ def train_decoder(
             "content": content.item(),
             "style": style.item(),
             "identity": identity.item(),
+            "texture": texture.item(),
         }
 
     run_training(
@@ -366,6 +439,54 @@ def train_decoder(
         config=config,
         state=state,
     )
+
+
+def load_encoder_stage(out: Path, model: Stylizer, widths: Widths) -> int:
+    """Load the encoder stage's checkpoint into ``model``; return its step count."""
+    encoder_checkpoint = out / "encoder" / "checkpoint.pt"
+    if not encoder_checkpoint.exists():
+        raise FileNotFoundError(
+            f"Encoder checkpoint {encoder_checkpoint} not found; "
+            "run --stage encoder with the same --out first, or pass --init"
+        )
+    encoder_state = load_checkpoint(encoder_checkpoint)
+    check_widths(
+        config_widths(encoder_state["config"]), widths, str(encoder_checkpoint)
+    )
+    model.load_state_dict(encoder_state["state_dict"])
+    return int(encoder_state["step"])
+
+
+def start_from_weights(path: Path, model: Stylizer, widths: Widths) -> int | None:
+    """Load shipped weights (encoder and decoder) into ``model``.
+
+    Returns the encoder's step count when the manifest beside the weights
+    records it, else None.
+    """
+    state_dict, metadata = load_init_weights(path)
+    if metadata.get("architecture") != ARCHITECTURE:
+        raise ValueError(
+            f"Invalid --init {path}: it contains a {metadata.get('architecture')} "
+            f"network, expected {ARCHITECTURE}"
+        )
+    check_widths(config_widths(metadata), widths, str(path))
+    model.load_state_dict(state_dict)
+    logger.info("Initialised from %s with a fresh optimizer", path)
+    manifest = path.parent / "manifest.json"
+    if manifest.exists():
+        entry = json.loads(manifest.read_text())["models"].get("stylize", {})
+        if entry.get("file") == path.name:
+            return entry.get("training", {}).get("encoder_steps")
+    return None
+
+
+def check_widths(found: Widths, expected: Widths, source: str) -> None:
+    """Raise ValueError when ``--width`` differs from the widths in ``source``."""
+    if found != expected:
+        raise ValueError(
+            f"Invalid --width {','.join(map(str, expected))}: {source} contains "
+            f"widths {','.join(map(str, found))}"
+        )
 
 
 def photo_crops(args: argparse.Namespace, state: RunState) -> RandomCrops:
