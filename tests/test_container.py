@@ -233,3 +233,24 @@ def test_unpack_checks_latent_size(changes):
     data = pack(make_header(**changes), [b"zz", b"yyyy"])
     with pytest.raises(AezFormatError, match="latent shapes do not match"):
         unpack(data, "crafted.aez")
+
+
+def test_wide_image_header_is_accepted():
+    # 70000 pixels wide: 1094 hyper-latent and 4376 latent columns.
+    header = make_header(width=70_000, height=2, z_shape=(16, 1, 1094),
+                         y_shape=(24, 4, 4376))  # fmt: skip
+    parsed, _ = unpack(pack(header, [b"z", b"y"]))
+    assert parsed.width == 70_000
+
+
+@pytest.mark.parametrize("bits", [1, 4, 32])
+def test_source_bit_depths_round_trip(tiny_codec, bits):
+    latents = tiny_codec.encode(natural_image(8, 8), 2)
+    header, _ = unpack(pack_image(tiny_codec, latents, bit_depth=bits))
+    assert header.bit_depth == bits
+
+
+def test_writer_rejects_what_reader_rejects(tiny_codec):
+    latents = tiny_codec.encode(natural_image(8, 8), 2)
+    with pytest.raises(ValueError, match="invalid bit depth 0"):
+        pack_image(tiny_codec, latents, bit_depth=0)

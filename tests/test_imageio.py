@@ -265,3 +265,53 @@ def test_png_in_many_idat_chunks(tmp_path):
     Image.fromarray(pixels).save(path)
     assert path.read_bytes().count(b"IDAT") > 1
     assert np.array_equal(load_image(path).rgb, pixels)
+
+
+@pytest.mark.parametrize("bits", [1, 4])
+def test_low_bit_depth_png_is_read(tmp_path, bits):
+    path = tmp_path / f"low{bits}.png"
+    if bits == 1:
+        Image.fromarray(natural_image(12, 8)[:, :, 0] > 127).save(path)
+    else:
+        image = Image.fromarray(natural_image(12, 8)[:, :, 0] // 16, "P")
+        image.putpalette([16 * (i % 16) for i in range(48)])
+        image.save(path, bits=4)
+    loaded = load_image(path)
+    assert loaded.bit_depth == bits
+    assert loaded.rgb.shape == (8, 12, 3)
+
+
+def test_float_tiff_in_unit_range_is_scaled(tmp_path):
+    path = tmp_path / "float.tif"
+    values = np.linspace(0.0, 1.0, 12 * 8, dtype=np.float32).reshape(8, 12)
+    Image.fromarray(values).save(path)
+    loaded = load_image(path)
+    assert loaded.bit_depth == 32
+    assert loaded.rgb.min() == 0
+    assert loaded.rgb.max() == 255
+    assert (
+        f"{path}: 32-bit floating-point samples read on a 0..1 scale and reduced "
+        "to 8 bits"
+    ) in loaded.warnings
+
+
+@pytest.mark.parametrize(("mode", "key", "expected"), [
+    ("L", 7, Mode.LA),
+    ("RGB", (7, 8, 9), Mode.RGBA),
+])  # fmt: skip
+def test_png_color_key_becomes_alpha(tmp_path, mode, key, expected):
+    path = tmp_path / "keyed.png"
+    image = Image.new(mode, (6, 4), 100 if mode == "L" else (100, 100, 100))
+    image.putpixel((0, 0), key)
+    image.save(path, transparency=key)
+    loaded = load_image(path)
+    assert loaded.mode == expected
+    assert loaded.alpha[0, 0] == 0
+    assert loaded.alpha[1, 1] == 255
+
+
+def test_side_over_limit_is_rejected(tmp_path):
+    path = tmp_path / "line.png"
+    Image.new("L", (1_000_001, 1)).save(path)
+    with pytest.raises(ImageReadError, match="limit of 1000000 pixels a side"):
+        load_image(path)

@@ -11,7 +11,7 @@ Layout (all integers big-endian; ``docs/aez-format.md`` has the full table)::
       digest     8 bytes  first 8 bytes of the SHA-256 of the weights file
       width      u32, height u32
       mode       u8       0 RGB, 1 L, 2 RGBA, 3 LA
-      source bit depth u8 (8 or 16; 16-bit inputs are coded as 8-bit)
+      source bit depth u8 (1 to 32; every input is coded as 8-bit)
       quality    u8
       z shape    3 x u16, y shape 3 x u16
       streams    u8 count, then per stream: kind u8, length u32, CRC-32 u32
@@ -42,8 +42,10 @@ if TYPE_CHECKING:
 MAGIC = b"\x89AEZ\r\n\x1a\n"
 AEZ_SUFFIX = ".aez"
 FORMAT_VERSION = 1
-MAX_SIDE = 65_535
+# A side of 1,000,000 pixels keeps the latent grids within their u16 fields.
+MAX_SIDE = 1_000_000
 MAX_PIXELS = 400_000_000  # 20000 x 20000
+MAX_BIT_DEPTH = 32
 MAX_HEADER = 4096
 MAX_STREAMS = 8
 # Images are padded to multiples of PADDING pixels. One latent cell covers
@@ -236,14 +238,14 @@ def _parse_body(body: bytes) -> AezHeader:
     )
 
 
-def _check_limits(header: AezHeader, fail: Callable[[str], AezFormatError]) -> None:
+def _check_limits(header: AezHeader, fail: Callable[[str], Exception]) -> None:
     if not (1 <= header.width <= MAX_SIDE and 1 <= header.height <= MAX_SIDE):
         raise fail(f"invalid image size {header.width}x{header.height}")
     if header.width * header.height > MAX_PIXELS:
         raise fail(
             f"image size {header.width}x{header.height} exceeds the limit of {MAX_PIXELS} pixels"
         )
-    if header.bit_depth not in (8, 16):
+    if not 1 <= header.bit_depth <= MAX_BIT_DEPTH:
         raise fail(f"invalid bit depth {header.bit_depth}")
     z_grid, y_grid = latent_grids(header.width, header.height)
     if header.z_shape[1:] != z_grid or header.y_shape[1:] != y_grid:
@@ -267,7 +269,11 @@ def pack_image(
     bit_depth: int = 8,
     alpha: np.ndarray | None = None,
 ) -> bytes:
-    """Serialize coded latents (and an alpha plane for RGBA/LA) as ``.aez`` bytes."""
+    """Serialize coded latents (and an alpha plane for RGBA/LA) as ``.aez`` bytes.
+
+    Raises ValueError for a header that ``unpack`` would reject, so that no
+    file is written that cannot be read back.
+    """
     streams = [latents.z_stream, latents.y_stream]
     kinds = [StreamKind.Z, StreamKind.Y]
     if mode.has_alpha:
@@ -291,6 +297,7 @@ def pack_image(
         y_shape=latents.y_shape,
         streams=tuple((kind, 0, 0) for kind in kinds),
     )
+    _check_limits(header, ValueError)
     return pack(header, streams)
 
 

@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from aegui.core.container import MAX_PIXELS, Mode
+from aegui.core.container import MAX_PIXELS, MAX_SIDE, Mode
 from aegui.core.errors import ImageReadError, OutputExistsError, OutputWriteError
 
 logger = logging.getLogger(__name__)
@@ -77,6 +77,11 @@ def load_image(path: Path, max_pixels: int = MAX_PIXELS) -> LoadedImage:
                         f"{path}: unsupported image format {image.format} "
                         "(use PNG, JPEG, BMP, TIFF or WebP)"
                     )
+                if max(image.width, image.height) > MAX_SIDE:
+                    raise ImageReadError(
+                        f"{path}: {image.width}x{image.height} exceeds the limit of "
+                        f"{MAX_SIDE} pixels a side"
+                    )
                 if image.width * image.height > max_pixels:
                     raise ImageReadError(
                         f"{path}: {image.width}x{image.height} exceeds the limit of "
@@ -114,7 +119,7 @@ def load_image(path: Path, max_pixels: int = MAX_PIXELS) -> LoadedImage:
         raise ImageReadError(
             f"{path}: corrupted or truncated image ({error})"
         ) from None
-    if bit_depth > 8:
+    if 8 < bit_depth < 32:
         notes.append(f"{path}: {bit_depth}-bit samples reduced to 8 bits")
     for note in notes:
         logger.warning("%s", note)
@@ -237,7 +242,9 @@ def _starts_with_aez_magic(path: Path) -> bool:
 
 def _source_bit_depth(path: Path, image: Image.Image) -> int:
     """Return the bits per sample of the file (Pillow may already have reduced them)."""
-    if image.mode.startswith("I;16") or image.mode in ("I", "F"):
+    if image.mode == "F":
+        return 32
+    if image.mode.startswith("I;16") or image.mode == "I":
         return 16
     if image.format == "PNG":
         with path.open("rb") as handle:
@@ -257,13 +264,27 @@ def _to_arrays(
     """Convert any Pillow mode to 8-bit RGB plus optional alpha."""
     mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        values = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if values.max(initial=0) > 255 else 255.0
+        values = np.nan_to_num(np.asarray(image, dtype=np.float64))
+        brightest = values.max(initial=0)
+        if mode == "F" and brightest <= 1.0:
+            top = 1.0  # the usual scale of float images when no sample is above 1
+        elif brightest > 255:
+            top = 65535.0
+        else:
+            top = 255.0
+        if mode == "F":
+            notes.append(
+                f"{path}: 32-bit floating-point samples read on a 0..{top:g} scale "
+                "and reduced to 8 bits"
+            )
         gray = np.clip(np.rint(values * (255.0 / top)), 0, 255).astype(np.uint8)
         return LoadedImage(
             path, np.repeat(gray[:, :, None], 3, axis=2), None, Mode.L, bit_depth
         )
-    if mode == "P":
+    if mode in ("L", "RGB") and "transparency" in image.info:
+        # A PNG tRNS color key: pixels of that value are fully transparent.
+        image = image.convert("LA" if mode == "L" else "RGBA")
+    elif mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     elif mode == "PA":
         image = image.convert("RGBA")
