@@ -361,3 +361,37 @@ def test_smooth_crops_are_flat_or_gentle() -> None:
     assert (never[:, :, 1:] - never[:, :, :-1]).abs().amax() > 0.5
     with pytest.raises(ValueError, match="smooth_fraction"):
         RandomCrops([photo], 64, smooth_fraction=1.5)
+
+
+def test_empty_latent_stream_is_named(tiny_codec):
+    import dataclasses
+
+    from aegui.core.container import pack_image
+    from aegui.core.errors import AezFormatError
+
+    latents = tiny_codec.encode(natural_image(32, 32), 2)
+    data = pack_image(tiny_codec, dataclasses.replace(latents, y_stream=b""))
+    with pytest.raises(AezFormatError, match=r"latent \(y\) stream \(empty stream"):
+        tiny_codec.decompress(data)
+
+
+def test_damaged_hyper_latent_stream_is_named(tiny_codec):
+    import dataclasses
+
+    from aegui.core.container import pack_image
+    from aegui.core.errors import AezFormatError
+
+    latents = tiny_codec.encode(natural_image(64, 64), 2)
+    damaged = bytes([latents.z_stream[0] ^ 0x5A]) + latents.z_stream[1:]
+    data = pack_image(tiny_codec, dataclasses.replace(latents, z_stream=damaged))
+    with pytest.raises(AezFormatError, match=r"hyper-latent \(z\) stream"):
+        tiny_codec.decompress(data)
+
+
+def test_symbols_left_undecoded_are_rejected():
+    tables = TableSet.from_tables([quantize_pmf(np.full(16, 1 / 16))], [0])
+    index = np.zeros(8, dtype=np.int64)
+    data = encode_symbols(np.arange(8), index, tables)
+    assert list(decode_symbols(data, index, tables)) == list(range(8))
+    with pytest.raises(ValueError, match="data left over after the last symbol"):
+        decode_symbols(data, index[:2], tables)

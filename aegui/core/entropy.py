@@ -159,6 +159,9 @@ def decode_symbols(
     if len(data) % 4:
         raise ValueError(f"Stream length {len(data)} is not a multiple of 4 bytes")
     words = np.frombuffer(data, dtype="<u4").astype(np.uint32)
+    if table_index.size and not words.size:
+        # The encoder writes at least one word as soon as it codes a symbol.
+        raise ValueError(f"empty stream for {table_index.size} symbols")
     decoder = constriction.stream.queue.RangeDecoder(words)
     flat_index = narrow_index(table_index, tables)
     order = np.argsort(flat_index, kind="stable")
@@ -173,6 +176,8 @@ def decode_symbols(
         values = decoder.decode(tables.model(int(index)), amount)
         result[order[position : position + amount]] = values + tables.minima[index]
         position += amount
+    if not decoder.maybe_exhausted():
+        raise ValueError("data left over after the last symbol")
     return result.reshape(table_index.shape)
 
 
