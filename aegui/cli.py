@@ -66,6 +66,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def input_path(text: str) -> Path:
+    """Parse an input file or folder name for argparse, rejecting an empty one.
+
+    Path("") is the current folder, so an unset shell variable would otherwise
+    process every image below it.
+    """
+    if not text.strip():
+        raise argparse.ArgumentTypeError("invalid input '': the name is empty")
+    return Path(text)
+
+
 def folder_path(text: str) -> Path:
     """Parse a folder name for argparse, rejecting an empty one."""
     if not text.strip():
@@ -76,6 +87,10 @@ def folder_path(text: str) -> Path:
 def check_output_folder(parser: argparse.ArgumentParser, folder: Path) -> None:
     """Stop with a usage error when the output folder or a folder above it is a file."""
     for part in (folder, *folder.parents):
+        if part.is_symlink() and not part.exists():
+            parser.error(
+                f"output folder {folder}: {part} is a symbolic link to a missing target"
+            )
         if part.exists():
             if not part.is_dir():
                 parser.error(
@@ -89,7 +104,7 @@ def _add_batch_arguments(
 ) -> None:
     """Add the inputs, ``-o OUTDIR`` and ``--force`` that every batch command takes."""
     parser.add_argument(
-        "inputs", nargs="+", type=Path, metavar=metavar, help=inputs_help
+        "inputs", nargs="+", type=input_path, metavar=metavar, help=inputs_help
     )
     parser.add_argument(
         "-o",
@@ -150,7 +165,11 @@ def build_parser(training: bool = True) -> argparse.ArgumentParser:
         "info", help="print the header and stream sizes of .aez files"
     )
     info.add_argument(
-        "inputs", nargs="+", type=Path, metavar="FILE", help=".aez files or folders"
+        "inputs",
+        nargs="+",
+        type=input_path,
+        metavar="FILE",
+        help=".aez files or folders",
     )
 
     demo = commands.add_parser(
@@ -170,6 +189,10 @@ def build_parser(training: bool = True) -> argparse.ArgumentParser:
         default=None,
         help="keep the .aez files here",
     )
+    demo.add_argument(
+        "-f", "--force", action="store_true",
+        help="overwrite existing files in the -o folder",
+    )  # fmt: skip
 
     train = commands.add_parser(
         "train", help="train a model (see 'aegui train compression -h')"
@@ -205,9 +228,18 @@ def build_parser(training: bool = True) -> argparse.ArgumentParser:
     export = commands.add_parser(
         "export", help="turn a training checkpoint into shipped weights"
     )
-    export.add_argument("kind", choices=["compression", "denoise", "stylize"])
-    export.add_argument("checkpoint", type=Path)
-    export.add_argument("--out", type=Path, default=Path("pretrained"))
+    export.add_argument(
+        "kind", choices=["compression", "denoise", "stylize"],
+        help="the model the checkpoint trains",
+    )  # fmt: skip
+    export.add_argument(
+        "checkpoint", type=Path,
+        help="checkpoint.pt of a training run (for stylize, OUT/decoder/checkpoint.pt)",
+    )  # fmt: skip
+    export.add_argument(
+        "--out", type=Path, default=Path("pretrained"),
+        help="folder of the weights and manifest.json to update (default pretrained)",
+    )  # fmt: skip
     export.add_argument(
         "--eval", type=Path, default=None,
         help="folder to evaluate on: bpp and PSNR (compression) or PSNR at sigma 15/25/50 (denoise)",
@@ -239,6 +271,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Read by torch when the window's first job imports it.
             os.environ["OMP_NUM_THREADS"] = str(window_args.threads)
         return _open_window(rest)
+    misplaced = _misplaced_global_option(rest)
+    if misplaced:
+        print(f"aegui: {misplaced}", file=sys.stderr)
+        return EXIT_USAGE
     parser = build_parser(training=bool(rest) and rest[0] == "train")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -280,6 +316,18 @@ def _split_global_options(argv: list[str]) -> tuple[list[str], list[str]]:
         else:
             break
     return argv[:index], argv[index:]
+
+
+def _misplaced_global_option(argv: list[str]) -> str | None:
+    """Return a usage message when ``--threads`` follows a command other than train."""
+    if not argv or argv[0] == "train":
+        return None
+    for word in argv[1:]:
+        if word == "--":
+            break
+        if word == "--threads" or word.startswith("--threads="):
+            return f"--threads goes before the command: aegui --threads N {argv[0]} ..."
+    return None
 
 
 def _mistyped_command(argv: list[str]) -> str | None:
@@ -385,7 +433,6 @@ def run_batch(
     the second one fails and names the first, even with ``--force``. So is an
     output that would replace any input of the run.
     """
-    from aegui.core.errors import AeguiError
     from aegui.core.tasks import collect_inputs, describe_error, output_path
 
     pairs, failures, skipped = collect_inputs(inputs, suffixes, exclude=out_dir)
@@ -443,8 +490,9 @@ def run_batch(
         except Exception as error:  # noqa: BLE001 - one broken file must not stop the batch
             logger.debug("Job failed for %s", source, exc_info=True)
             reason = describe_error(error)
-            # Messages of aegui's own errors start with the file they are about.
-            if not isinstance(error, AeguiError):
+            # aegui's own errors start with the file they are about, which for a
+            # write error is the output, so the input is named in front of it.
+            if not reason.startswith(f"{source}:"):
                 reason = f"{source}: {reason}"
             failures.append(reason)
             continue
@@ -575,7 +623,11 @@ def _add_stylize_parser(commands: argparse._SubParsersAction) -> None:
         "name (see --list-styles) or the path of any image file.",
     )
     stylize.add_argument(
-        "inputs", nargs="*", type=Path, metavar="INPUT", help="image files or folders"
+        "inputs",
+        nargs="*",
+        type=input_path,
+        metavar="INPUT",
+        help="image files or folders",
     )
     stylize.add_argument(
         "-o", "--output", type=folder_path, metavar="OUTDIR", help="output folder"
@@ -625,6 +677,8 @@ def _stylize(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from aegui.core.zoo import load_stylizer
 
     if args.list_styles:
+        if args.inputs or args.output or args.style:
+            parser.error("--list-styles takes no INPUT, -o or --style")
         for name, path in preset_paths().items():
             print(f"{name:20s} {path}")
         return EXIT_OK
@@ -721,6 +775,7 @@ def _info(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     import tempfile
 
+    from aegui.core.errors import AeguiError
     from aegui.core.tasks import compress_file
     from aegui.paths import data_dir
 
@@ -728,8 +783,10 @@ def _demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if not samples:
         print("aegui: no sample photos found in assets/samples", file=sys.stderr)
         return EXIT_FAILED
+    if args.output is not None:
+        check_output_folder(parser, args.output)
     codec = _load_codec_or_exit()
-    qualities = args.quality or [3, 6, 9]
+    qualities = sorted(set(args.quality or [3, 6, 9]))
     for quality in qualities:
         if quality not in codec.qualities:  # type: ignore[attr-defined]
             parser.error(
@@ -740,17 +797,27 @@ def _demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(
             f"{'file':24s} {'q':>2s} {'bytes':>8s} {'bpp':>6s} {'PSNR':>6s} {'sec':>6s}"
         )
+        status = EXIT_OK
         for sample in samples:
             for quality in qualities:
                 target = out_dir / f"{sample.stem}-q{quality}.aez"
-                result = compress_file(
-                    sample, target, quality, codec=codec, overwrite=True
-                )
+                try:
+                    result = compress_file(
+                        sample,
+                        target,
+                        quality,
+                        codec=codec,
+                        overwrite=args.force or args.output is None,
+                    )
+                except AeguiError as error:
+                    print(f"aegui: {error}", file=sys.stderr)
+                    status = EXIT_FAILED
+                    continue
                 print(
                     f"{sample.name:24s} {quality:>2d} {result.output_bytes:>8d} "
                     f"{result.bpp:6.3f} {result.psnr:6.2f} {result.seconds:6.2f}"
                 )
-    return EXIT_OK
+    return status
 
 
 def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -759,25 +826,20 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from aegui.training import stylize as stylize_training
 
     logging.getLogger().setLevel(logging.INFO)
-    if args.kind == "stylize":
-        try:
-            denoise_training.check_training_data(args.data)
-        except ValueError as error:
-            parser.error(str(error))
-        try:
-            stylize_training.train(args)
-        except (ValueError, FileNotFoundError) as error:
-            print(f"aegui: {error}", file=sys.stderr)
-            return EXIT_FAILED
-        return EXIT_OK
-    if args.kind == "denoise":
-        try:
-            denoise_training.check_training_data(args.data)
-        except ValueError as error:
-            parser.error(str(error))
-        denoise_training.train(args)
-        return EXIT_OK
-    codec_training.train(args)
+    trainers = {
+        "compression": codec_training.train,
+        "denoise": denoise_training.train,
+        "stylize": stylize_training.train,
+    }
+    try:
+        denoise_training.check_training_data(args.data)
+    except ValueError as error:
+        parser.error(str(error))
+    try:
+        trainers[args.kind](args)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"aegui: {error}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -791,7 +853,21 @@ def _export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         "stylize": export_stylize,
     }
     exporter = exporters[args.kind]
-    exporter.export(args.checkpoint, args.out, args.eval)
+    if not args.checkpoint.is_file():
+        parser.error(f"checkpoint {args.checkpoint}: file not found")
+    try:
+        exporter.export(args.checkpoint, args.out, args.eval)
+    except ValueError as error:
+        print(f"aegui: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as error:  # noqa: BLE001 - torch raises many kinds for a bad file
+        logger.debug("Export failed for %s", args.checkpoint, exc_info=True)
+        print(
+            f"aegui: {args.checkpoint}: not a readable training checkpoint "
+            f"({type(error).__name__}: {error})",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -823,4 +899,12 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, argparse.ArgumentParser], int]
 
 def entry_point() -> None:
     """Console-script entry point."""
-    raise SystemExit(main())
+    try:
+        status = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader of the output (``aegui info x.aez | head``) has quit. Point
+        # stdout at /dev/null so that Python's own flush at exit does not fail too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        status = EXIT_FAILED
+    raise SystemExit(status)

@@ -402,3 +402,116 @@ def test_command_help_does_not_import_torch():
     )
     assert "usage: aegui compress" in done.stdout
     assert done.stdout.strip().endswith("False")
+
+
+def test_empty_input_name_is_usage_error(tiny_codec, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compress", "", "-o", str(tmp_path / "out")])
+    assert exit_info.value.code == EXIT_USAGE
+    assert "invalid input '': the name is empty" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_threads_after_command_is_explained(photo_file, tmp_path, capsys):
+    argv = ["compress", "--threads", "1", str(photo_file), "-o", str(tmp_path)]
+    assert main(argv) == EXIT_USAGE
+    assert "--threads goes before the command" in capsys.readouterr().err
+
+
+def test_demo_keeps_existing_files(tiny_codec, tmp_path, capsys):
+    out = tmp_path / "demo"
+    out.mkdir()
+    kept = out / "parrots-q1.aez"
+    kept.write_text("mine")
+    assert main(["demo", "-q", "1", "-o", str(out)]) == EXIT_FAILED
+    assert "parrots-q1.aez: already exists" in capsys.readouterr().err
+    assert kept.read_text() == "mine"
+    assert main(["demo", "-q", "1", "-q", "1", "-o", str(out), "--force"]) == EXIT_OK
+    assert kept.read_bytes() != b"mine"
+    assert capsys.readouterr().out.count("parrots.png") == 1
+
+
+def test_demo_output_file_is_usage_error(tiny_codec, tmp_path):
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "-q", "1", "-o", str(blocker)])
+    assert exit_info.value.code == EXIT_USAGE
+
+
+def test_dangling_link_output_is_usage_error(photo_file, tmp_path, capsys):
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "missing")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compress", str(photo_file), "-o", str(link)])
+    assert exit_info.value.code == EXIT_USAGE
+    assert "symbolic link to a missing target" in capsys.readouterr().err
+
+
+def test_write_failure_names_input(tiny_codec, photo_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    (out / "photo.aez").mkdir(parents=True)
+    assert main(["compress", str(photo_file), "-o", str(out)]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert f"{photo_file}: {out / 'photo.aez'}: a folder of that name exists" in err
+
+
+def test_info_into_closed_pipe_is_quiet(
+    tiny_pretrained, tiny_codec, photo_file, tmp_path
+):
+    import subprocess
+    import sys
+
+    main(["compress", str(photo_file), "-o", str(tmp_path)])
+    files = " ".join([str(tmp_path / "photo.aez")] * 400)
+    completed = subprocess.run(
+        f"{sys.executable} -m aegui info {files} | head -c 10",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "AEGUI_PRETRAINED": str(tiny_pretrained)},
+    )
+    assert completed.stdout == f"{tmp_path / 'photo.aez'}:\n"[:10]
+    assert "Traceback" not in completed.stderr
+    assert "BrokenPipeError" not in completed.stderr
+
+
+@pytest.mark.parametrize("hours", ["-1", "0", "soon"])
+def test_training_hours_must_be_positive(tmp_path, hours):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "compression", "--data", str(tmp_path), "--hours", hours])
+    assert exit_info.value.code == EXIT_USAGE
+
+
+@pytest.mark.parametrize("kind", ["compression", "denoise"])
+def test_training_on_empty_folder_fails_cleanly(tmp_path, capsys, kind):
+    assert main(["train", kind, "--data", str(tmp_path)]) == EXIT_FAILED
+    assert f"aegui: No training images found in {tmp_path}" in capsys.readouterr().err
+
+
+def test_export_of_missing_checkpoint_is_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", "compression", str(tmp_path / "none.pt")])
+    assert exit_info.value.code == EXIT_USAGE
+    assert "none.pt: file not found" in capsys.readouterr().err
+
+
+def test_export_of_foreign_file_fails_cleanly(tmp_path, capsys):
+    path = tmp_path / "text.pt"
+    path.write_text("not a checkpoint")
+    out = tmp_path / "pretrained"
+    assert main(["export", "denoise", str(path), "--out", str(out)]) == EXIT_FAILED
+    assert "text.pt: not a readable training checkpoint" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_empty_model_folder_is_explained(photo_file, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("AEGUI_PRETRAINED", str(tmp_path))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compress", str(photo_file), "-o", str(tmp_path / "out")])
+    assert exit_info.value.code == EXIT_FAILED
+    assert "AEGUI_PRETRAINED must name a folder that contains manifest.json" in (
+        capsys.readouterr().err
+    )

@@ -538,6 +538,12 @@ def test_cli_list_styles(capsys) -> None:
     assert names == PRESETS
 
 
+def test_cli_list_styles_takes_no_inputs(photo_file: Path) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["stylize", "--list-styles", str(photo_file)])
+    assert exit_info.value.code == EXIT_USAGE
+
+
 def test_cli_unknown_style_is_usage_error(
     tiny_stylizer, photo_file: Path, tmp_path: Path, capsys
 ) -> None:

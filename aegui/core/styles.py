@@ -55,7 +55,7 @@ def resolve_style(style: str | Path, folder: Path | None = None) -> Path:
         return path
     if path.is_dir():
         raise StyleError(
-            f"Invalid style {text!r}: a folder, not an image file; give one painting "
+            f"invalid style {text!r}: a folder, not an image file; give one painting "
             f"or a preset (presets: {describe_presets(presets)})"
         )
     raise StyleError(

@@ -22,6 +22,7 @@ from aegui.core.errors import (
     AezFormatError,
     ImageReadError,
     OutputExistsError,
+    OutputWriteError,
 )
 from aegui.core.imageio import (
     IMAGE_SUFFIXES,
@@ -224,7 +225,14 @@ def decompress_file(
 
 
 def check_output(output: Path, overwrite: bool) -> None:
-    """Raise OutputExistsError if ``output`` exists and may not be replaced."""
+    """Raise an error if ``output`` exists and may not be replaced.
+
+    A folder is never replaced, even with ``overwrite`` (OutputWriteError).
+    """
+    if output.is_dir():
+        raise OutputWriteError(
+            f"{output}: a folder of that name exists; aegui never replaces a folder"
+        )
     if output.exists() and not overwrite:
         raise OutputExistsError(f"{output}: already exists (use --force to overwrite)")
 

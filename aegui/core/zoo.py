@@ -46,9 +46,11 @@ def read_manifest(folder: Path | None = None) -> dict[str, Any]:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ModelError(
-            f"Model manifest {path} not found; set AEGUI_PRETRAINED"
-        ) from None
+        if os.environ.get("AEGUI_PRETRAINED"):
+            hint = "AEGUI_PRETRAINED must name a folder that contains manifest.json"
+        else:
+            hint = "set AEGUI_PRETRAINED to the folder of the weights"
+        raise ModelError(f"Model manifest {path} not found; {hint}") from None
     except (OSError, json.JSONDecodeError) as error:
         raise ModelError(f"Model manifest {path} is unreadable: {error}") from None
 
