@@ -421,13 +421,13 @@ def test_threads_after_command_is_explained(photo_file, tmp_path, capsys):
 def test_demo_keeps_existing_files(tiny_codec, tmp_path, capsys):
     out = tmp_path / "demo"
     out.mkdir()
-    kept = out / "parrots-q1.aez"
-    kept.write_text("mine")
+    existing = out / "parrots-q1.aez"
+    existing.write_text("mine")
     assert main(["demo", "-q", "1", "-o", str(out)]) == EXIT_FAILED
     assert "parrots-q1.aez: already exists" in capsys.readouterr().err
-    assert kept.read_text() == "mine"
+    assert existing.read_text() == "mine"
     assert main(["demo", "-q", "1", "-q", "1", "-o", str(out), "--force"]) == EXIT_OK
-    assert kept.read_bytes() != b"mine"
+    assert existing.read_bytes() != b"mine"
     assert capsys.readouterr().out.count("parrots.png") == 1
 
 

@@ -733,7 +733,7 @@ def test_decoder_stage_from_shipped_weights(
     decoder = runs["10"]
     assert decoder["step"] == 3
     assert decoder["config"]["encoder_steps"] == 2
-    # Same start, crops and seed: only the texture term tells the runs apart.
+    # Same start, crops and seed, so only the texture term can make the runs differ.
     assert not torch.equal(
         decoder["state_dict"]["decoder.dec1.2.conv.weight"],
         runs["0"]["state_dict"]["decoder.dec1.2.conv.weight"],

@@ -25,7 +25,6 @@ textures. Its checkpoint is ``OUT/decoder/checkpoint.pt``, the one to export.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
 from pathlib import Path
@@ -58,6 +57,7 @@ from aegui.training.loop import (
     load_init_weights,
     run_training,
 )
+from aegui.training.manifest import read_manifest
 
 logger = logging.getLogger(__name__)
 
@@ -472,11 +472,9 @@ def start_from_weights(path: Path, model: Stylizer, widths: Widths) -> int | Non
     check_widths(config_widths(metadata), widths, str(path))
     model.load_state_dict(state_dict)
     logger.info("Initialised from %s with a fresh optimizer", path)
-    manifest = path.parent / "manifest.json"
-    if manifest.exists():
-        entry = json.loads(manifest.read_text())["models"].get("stylize", {})
-        if entry.get("file") == path.name:
-            return entry.get("training", {}).get("encoder_steps")
+    entry = read_manifest(path.parent)["models"].get("stylize", {})
+    if entry.get("file") == path.name:
+        return entry.get("training", {}).get("encoder_steps")
     return None
 
 
