@@ -70,8 +70,9 @@ NLMEANS_TEMPLATE = 7
 NLMEANS_SEARCH = 21
 IMPULSE_DENSITY = 0.1
 JPEG_QUALITY = 10
-METHOD_KEYS = ("aegui", "aegui-8", "aegui-sigma", "cbm3d", "nlmeans")
+METHOD_KEYS = ("aegui", "aegui-4", "aegui-8", "aegui-sigma", "cbm3d", "nlmeans")
 PASSES_BEST = 8  # passes of the "aegui-8" method (denoise --passes 8)
+PASSES_MIDDLE = 4  # passes of the "aegui-4" method
 
 Denoise = Callable[[np.ndarray, float], np.ndarray]
 
@@ -164,6 +165,7 @@ def describe_methods(threads: int | None) -> dict[str, str]:
             versions[package] = "not installed"
     return {
         "aegui": "aegui denoiser, blind: noise level estimated per image (strength auto)",
+        "aegui-4": f"aegui denoiser, blind, {PASSES_MIDDLE} mirrored and turned passes averaged",
         "aegui-8": f"aegui denoiser, blind, {PASSES_BEST} mirrored and turned passes averaged",
         "aegui-sigma": "aegui denoiser given the true sigma",
         "cbm3d": f"bm3d {versions['bm3d']} bm3d_rgb, profile 'np', given the true sigma",
@@ -383,6 +385,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
 
     makers: dict[str, Callable[[], Denoise]] = {
         "aegui": lambda: make_aegui(known_sigma=False),
+        "aegui-4": lambda: make_aegui(known_sigma=False, passes=PASSES_MIDDLE),
         "aegui-8": lambda: make_aegui(known_sigma=False, passes=PASSES_BEST),
         "aegui-sigma": lambda: make_aegui(known_sigma=True),
         "cbm3d": make_cbm3d,
