@@ -155,6 +155,19 @@ PUBLISHED_DENOISE = {
 }
 
 
+# The aegui settings the denoising tables show, when the results hold them.
+DENOISE_VARIANTS = (
+    ("aegui", "aegui"),
+    ("aegui-4", "aegui, 4 passes"),
+    ("aegui-8", "aegui, 8 passes"),
+)
+
+
+def table_row(cells: list[str]) -> str:
+    """Return one Markdown table row."""
+    return "| " + " | ".join(cells) + " |"
+
+
 def denoise_section(folder: Path) -> list[str]:
     """CBSD68 PSNR and seconds per image for aegui and the classical baselines."""
     data = read("denoise-cbsd68.json", folder)
@@ -170,60 +183,72 @@ def denoise_section(folder: Path) -> list[str]:
         f"{len(meta['images'])} images; white Gaussian noise (seed {meta['seed']}) is added "
         "without clipping and every result is clipped to 0..255 before the RGB PSNR. "
         "`aegui` runs blind (automatic strength from its own noise estimate); "
-        "`aegui, 8 passes` averages the results for 8 mirrored and turned copies "
-        "(`aegui denoise --passes 8`); `aegui, true sigma` is given the noise level. "
-        f"CBM3D runs on the first {meta['bm3d_images']} images only, so the subset "
-        "columns compare every method on those.",
+        "`aegui, 4 passes` and `aegui, 8 passes` average the results for 4 or 8 "
+        "mirrored and turned copies (`aegui denoise --passes N`); `aegui, true sigma` "
+        f"is given the noise level. CBM3D runs on the first {meta['bm3d_images']} "
+        "images only, so the subset columns compare every method on those.",
         "",
-        "| sigma | noisy | aegui | aegui, 8 passes | aegui, true sigma | NL-means "
-        "| aegui on subset | aegui, 8 passes, on subset | CBM3D on subset "
-        "| CBM3D published | CDnCNN published |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    speed = []
-    for sigma in (15, 25, 50):
-        entry = results.get(f"gaussian-{sigma}")
-        if not entry:
-            continue
+    gaussian = {
+        sigma: results[f"gaussian-{sigma}"]
+        for sigma in (15, 25, 50)
+        if f"gaussian-{sigma}" in results
+    }
+    variants = [
+        (key, label)
+        for key, label in DENOISE_VARIANTS
+        if any(key in entry for entry in gaussian.values())
+    ]
+    full = [("noisy", "noisy"), *variants, ("aegui-sigma", "aegui, true sigma"),
+            ("nlmeans", "NL-means")]  # fmt: skip
+    on_subset = [*variants, ("cbm3d", "CBM3D")]
+    headers = [
+        "sigma",
+        *(label for _, label in full),
+        *(f"{label} on subset" for _, label in on_subset),
+        "CBM3D published",
+        "CDnCNN published",
+    ]
+    lines += [table_row(headers), table_row(["---"] * len(headers))]
+    for sigma, entry in gaussian.items():
         subset = entry.get("subset", {})
-
-        def cell(method: str, entry: dict[str, Any] = entry) -> str:
-            row = entry.get(method)
-            return f"{row['psnr-rgb']:.2f}" if row else "-"
-
-        def subset_cell(method: str, subset: dict[str, float] = subset) -> str:
-            return f"{subset[method]:.2f}" if method in subset else "-"
-
         lines.append(
-            f"| {sigma} | {cell('noisy')} | {cell('aegui')} | {cell('aegui-8')} "
-            f"| {cell('aegui-sigma')} | {cell('nlmeans')} | {subset_cell('aegui')} "
-            f"| {subset_cell('aegui-8')} | {subset_cell('cbm3d')} "
-            f"| {PUBLISHED_DENOISE['CBM3D'][sigma]:.2f} | {PUBLISHED_DENOISE['CDnCNN'][sigma]:.2f} |"
+            table_row(
+                [
+                    str(sigma),
+                    *(
+                        f"{entry[key]['psnr-rgb']:.2f}" if key in entry else "-"
+                        for key, _ in full
+                    ),
+                    *(
+                        f"{subset[key]:.2f}" if key in subset else "-"
+                        for key, _ in on_subset
+                    ),
+                    f"{PUBLISHED_DENOISE['CBM3D'][sigma]:.2f}",
+                    f"{PUBLISHED_DENOISE['CDnCNN'][sigma]:.2f}",
+                ]
+            )
         )
-        if "aegui" in entry and "cbm3d" in entry:
-            speed.append(
-                (
-                    sigma,
-                    entry["aegui"]["seconds_per_image"],
-                    entry["cbm3d"]["seconds_per_image"],
-                    entry.get("nlmeans", {}).get("seconds_per_image"),
-                    entry.get("aegui-8", {}).get("seconds_per_image"),
+    timed = {sigma: entry for sigma, entry in gaussian.items() if "cbm3d" in entry}
+    if timed and variants:
+        headers = ["sigma", "CBM3D s/image"]
+        for _, label in variants:
+            headers += [f"{label} s/image", f"CBM3D / {label}"]
+        headers.append("NL-means s/image")
+        lines += ["", table_row(headers), table_row(["---"] * len(headers))]
+        for sigma, entry in timed.items():
+            bm3d = entry["cbm3d"]["seconds_per_image"]
+            cells = [str(sigma), f"{bm3d:.1f}"]
+            for key, _ in variants:
+                seconds = entry.get(key, {}).get("seconds_per_image")
+                cells += (
+                    [f"{seconds:.2f}", f"{bm3d / seconds:.0f}x"]
+                    if seconds
+                    else ["-", "-"]
                 )
-            )
-    if speed:
-        lines += [
-            "",
-            "| sigma | aegui s/image | CBM3D s/image | CBM3D / aegui "
-            "| aegui, 8 passes, s/image | CBM3D / aegui, 8 passes | NL-means s/image |",
-            "| --- | --- | --- | --- | --- | --- | --- |",
-        ]
-        for sigma, ours, bm3d, nlmeans, best in speed:
-            nl = f"{nlmeans:.2f}" if nlmeans is not None else "-"
-            best_cells = f"{best:.2f} | {bm3d / best:.0f}x" if best else "- | -"
-            lines.append(
-                f"| {sigma} | {ours:.2f} | {bm3d:.1f} | {bm3d / ours:.0f}x "
-                f"| {best_cells} | {nl} |"
-            )
+            nlmeans = entry.get("nlmeans", {}).get("seconds_per_image")
+            cells.append(f"{nlmeans:.2f}" if nlmeans is not None else "-")
+            lines.append(table_row(cells))
     other = [key for key in results if not key.startswith("gaussian-")]
     if other:
         lines += [

@@ -38,11 +38,17 @@ def test_denoise_and_stylize_sections(tmp_path: Path) -> None:
             "gaussian-25": {
                 "noisy": method(20.6, 0.0),
                 "aegui": method(30.1, 0.5),
+                "aegui-4": method(30.15, 2.0),
                 "aegui-8": method(30.2, 4.0),
                 "aegui-sigma": method(30.3, 0.5),
                 "cbm3d": method(30.4, 20.0, 1),
                 "nlmeans": method(28.0, 0.4),
-                "subset": {"aegui": 29.9, "aegui-8": 30.0, "cbm3d": 30.4},
+                "subset": {
+                    "aegui": 29.9,
+                    "aegui-4": 29.95,
+                    "aegui-8": 30.0,
+                    "cbm3d": 30.4,
+                },
             },
             "salt-and-pepper-10": {
                 "noisy": method(15.0, 0.0),
@@ -82,10 +88,11 @@ def test_denoise_and_stylize_sections(tmp_path: Path) -> None:
     text = page.read_text()
     assert "## Denoising: CBSD68" in text
     assert (
-        "| 25 | 20.60 | 30.10 | 30.20 | 30.30 | 28.00 | 29.90 | 30.00 | 30.40 "
-        "| 30.71 | 31.23 |" in text
+        "| 25 | 20.60 | 30.10 | 30.15 | 30.20 | 30.30 | 28.00 | 29.90 | 29.95 | 30.00 "
+        "| 30.40 | 30.71 | 31.23 |" in text
     )
-    assert "| 25 | 0.50 | 20.0 | 40x | 4.00 | 5x | 0.40 |" in text
+    assert "| aegui, 4 passes on subset |" in text
+    assert "| 25 | 20.0 | 0.50 | 40x | 2.00 | 10x | 4.00 | 5x | 0.40 |" in text
     assert "| salt-and-pepper-10 | 15.00 | 27.50 | 26.20 | 0.50 |" in text
     assert "## Style transfer: speed and scores" in text
     assert "| aegui test-model | 0.300 | 0.500 | 0.1000 | 0.01000 | 0.200 |" in text
