@@ -418,6 +418,25 @@ def _load_denoiser_or_exit() -> object:
         raise SystemExit(EXIT_FAILED) from None
 
 
+def collision_reason(source: Path, destination: Path, first: Path) -> str:
+    """Say why ``source`` was not run when ``first`` already writes ``destination``.
+
+    A file that cannot be read reports that instead, since renaming it would
+    only lead to that error in the next run.
+    """
+    from aegui.core.tasks import check_readable, describe_error
+
+    try:
+        check_readable(source)
+    except Exception as error:  # noqa: BLE001 - any reason beats the name clash
+        reason = describe_error(error)
+        return reason if reason.startswith(f"{source}:") else f"{source}: {reason}"
+    return (
+        f"{source}: its output {destination} is also the output of {first}; "
+        "rename one of the files, or give them in separate runs"
+    )
+
+
 def run_batch(
     inputs: list[Path],
     suffixes: set[str],
@@ -458,10 +477,7 @@ def run_batch(
             )
             continue
         if key in planned:
-            failures.append(
-                f"{source}: its output {destination} is also the output of {planned[key]}; "
-                "rename one of the files, or give them in separate runs"
-            )
+            failures.append(collision_reason(source, destination, planned[key]))
             continue
         planned[key] = source
         jobs.append((source, destination))

@@ -215,6 +215,28 @@ def test_same_output_twice_fails_second(tiny_codec, tmp_path, capsys):
     assert (out / "pic.aez").exists()
 
 
+def test_same_output_from_a_broken_file_reports_the_break(tiny_codec, tmp_path, capsys):
+    for name in ("d1", "d2"):
+        (tmp_path / name).mkdir()
+    Image.fromarray(natural_image(40, 30, seed=1)).save(tmp_path / "d1" / "pic.png")
+    (tmp_path / "d2" / "pic.png").write_bytes(b"not a picture")
+    (tmp_path / "d2" / "pic.aez").write_bytes(b"AEZ?")
+    status = main(["compress", str(tmp_path / "d1"), str(tmp_path / "d2"), "-o",
+                   str(tmp_path / "out")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert status == EXIT_FAILED
+    assert f"{tmp_path / 'd2' / 'pic.png'}: not an image file" in err
+    assert "is also the output of" not in err
+
+    (tmp_path / "out" / "pic.aez").rename(tmp_path / "d1" / "pic.aez")
+    (tmp_path / "d2" / "pic.aez").write_bytes(b"")
+    status = main(["decompress", str(tmp_path / "d1"), str(tmp_path / "d2"), "-o",
+                   str(tmp_path / "rec")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert status == EXIT_FAILED
+    assert f"{tmp_path / 'd2' / 'pic.aez'}: empty file" in err
+
+
 def test_output_folder_is_file(photo_file, tmp_path):
     target = tmp_path / "afile"
     target.write_text("x")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aegui.core.container import AEZ_SUFFIX, Mode, pack_image, unpack_image
+from aegui.core.container import AEZ_SUFFIX, Mode, pack_image, unpack, unpack_image
 from aegui.core.errors import (
     AeguiError,
     AezFormatError,
@@ -282,6 +282,18 @@ def read_input_bytes(source: Path, limit: int = 1 << 31) -> bytes:
         raise ImageReadError(f"{source}: is a folder, not a file") from None
     except PermissionError:
         raise ImageReadError(f"{source}: permission denied") from None
+
+
+def check_readable(source: Path) -> None:
+    """Raise the error that reading ``source`` as a job input would raise, if any.
+
+    An ``.aez`` file gets the container checks that need no model; any other
+    file is decoded as an image.
+    """
+    if source.suffix.lower() == AEZ_SUFFIX:
+        unpack(read_input_bytes(source), str(source))
+    else:
+        load_image(source)
 
 
 def describe_error(error: BaseException) -> str:
