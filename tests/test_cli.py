@@ -215,7 +215,7 @@ def test_same_output_twice_fails_second(tiny_codec, tmp_path, capsys):
     assert (out / "pic.aez").exists()
 
 
-def test_same_output_from_a_broken_file_reports_the_break(tiny_codec, tmp_path, capsys):
+def test_broken_file_reported_before_clash(tiny_codec, tmp_path, capsys):
     for name in ("d1", "d2"):
         (tmp_path / name).mkdir()
     Image.fromarray(natural_image(40, 30, seed=1)).save(tmp_path / "d1" / "pic.png")

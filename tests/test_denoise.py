@@ -672,7 +672,7 @@ def test_training_smoke_and_resume(tmp_path: Path) -> None:
     assert load_checkpoint(tmp_path / "run" / "checkpoint.pt")["step"] == 6
 
 
-def test_psnr_loss_is_minus_the_mean_psnr_of_the_crops() -> None:
+def test_psnr_loss_is_mean_crop_psnr() -> None:
     from aegui.training.denoise import PSNR_LOSS_FLOOR, negative_psnr
 
     clean = torch.zeros(2, 3, 8, 8)
