@@ -36,15 +36,19 @@ class OptionSpec:
     maximum: int
     default: int
     tooltip: str = ""
-    # "spin" (spin box), "check" (check box for 0 or 1), "slider" or "style"
-    # (style picker whose value is an index into aegui.app.styles.STYLE_CHOICES).
+    # "spin" (spin box), "check" (check box for 0 or 1), "slider", "choice" (a
+    # list of the values in ``choices``) or "style" (style picker whose value is
+    # an index into aegui.app.styles.STYLE_CHOICES).
     widget: str = "spin"
+    choices: tuple[int, ...] = ()
     # Key of a "check" option that disables this control while it is checked.
     disabled_by: str = ""
     unit: str = ""  # written after the value, e.g. "%"
 
     def clamp(self, value: int) -> int:
-        """Return ``value`` limited to ``minimum..maximum``."""
+        """Return ``value`` limited to ``minimum..maximum``, or to the nearest choice."""
+        if self.choices:
+            return min(self.choices, key=lambda choice: abs(choice - value))
         return max(self.minimum, min(self.maximum, value))
 
 
@@ -94,8 +98,8 @@ class Operation:
             parts.append("auto")
         elif "strength" in options:
             parts.append(f"strength {options['strength']}%")
-        if options.get("best_denoise"):
-            parts.append(f"{PASSES_BEST} passes")
+        if options.get("passes", 1) > 1:
+            parts.append(f"{options['passes']} passes")
         if "style" in options:
             parts.append(_style_label(options["style"]))
         if "style_strength" in options:
@@ -106,7 +110,7 @@ class Operation:
             "quality",
             "strength_auto",
             "strength",
-            "best_denoise",
+            "passes",
             "style",
             "style_strength",
             "preserve_color",
@@ -149,18 +153,18 @@ STRENGTH = OptionSpec(
 )
 
 
-PASSES_BEST = 8
-BEST_DENOISE = OptionSpec(
-    key="best_denoise",
-    label="8 passes",
-    minimum=0,
-    maximum=1,
-    default=0,
+PASSES = OptionSpec(
+    key="passes",
+    label="Passes",
+    minimum=1,
+    maximum=8,
+    default=1,
     tooltip=(
-        "Also denoise seven mirrored and turned copies and average them: "
-        "about 8 times slower, a little cleaner"
+        "Also denoise mirrored and turned copies and average them: "
+        "each pass takes as long as the first, and the result is a little cleaner"
     ),
-    widget="check",
+    widget="choice",
+    choices=(1, 2, 4, 8),
 )
 
 
@@ -201,12 +205,11 @@ def _run_denoise(
     strength = None
     if not request.options.get(STRENGTH_AUTO.key, STRENGTH_AUTO.default):
         strength = request.options.get(STRENGTH.key, STRENGTH.default) / 100
-    best = request.options.get(BEST_DENOISE.key, BEST_DENOISE.default)
     return denoise_file(
         request.source,
         request.output,
         strength=strength,
-        passes=PASSES_BEST if best else 1,
+        passes=request.options.get(PASSES.key, PASSES.default),
         overwrite=request.overwrite,
         progress=progress,
         cancelled=cancelled,
@@ -306,7 +309,7 @@ DENOISE = Operation(
     label="Denoise",
     input_suffixes=frozenset(DENOISE_SUFFIXES),
     output_suffix=".png",
-    options=(STRENGTH_AUTO, STRENGTH, BEST_DENOISE),
+    options=(STRENGTH_AUTO, STRENGTH, PASSES),
     run=_run_denoise,
     available=_denoise_model_exists,
 )

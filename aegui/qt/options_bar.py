@@ -24,7 +24,7 @@ from aegui.app.jobs import OUTPUT_SUBFOLDER
 from aegui.app.operations import OptionSpec, available_operations
 from aegui.qt.style_picker import StylePicker
 
-OptionWidget = QSpinBox | QCheckBox | QSlider | StylePicker
+OptionWidget = QSpinBox | QCheckBox | QSlider | QComboBox | StylePicker
 
 
 class OptionsBar(QWidget):
@@ -117,6 +117,19 @@ class OptionsBar(QWidget):
             )
             layout.addWidget(check)
             return check
+        if spec.widget == "choice":
+            combo = QComboBox(self)
+            for choice in spec.choices:
+                combo.addItem(str(choice), choice)
+            combo.setCurrentIndex(combo.findData(spec.default))
+            combo.currentIndexChanged.connect(
+                lambda _, key=spec.key, combo=combo: self.option_changed.emit(
+                    key, int(combo.currentData())
+                )
+            )
+            layout.addWidget(QLabel(f"{spec.label}:", self, buddy=combo))
+            layout.addWidget(combo)
+            return combo
         box = (
             QSlider(Qt.Orientation.Horizontal, self)
             if spec.widget == "slider"
@@ -173,13 +186,17 @@ class OptionsBar(QWidget):
         box = self.option_boxes.get(key)
         if isinstance(box, QCheckBox):
             box.setChecked(bool(value))
+        elif isinstance(box, QComboBox):
+            index = box.findData(value)
+            if index >= 0:
+                box.setCurrentIndex(index)
         elif box is not None:
             box.setValue(value)
 
     def set_option_maximum(self, key: str, maximum: int) -> None:
         """Narrow an option's range, e.g. to the loaded model's quality levels."""
         box = self.option_boxes.get(key)
-        if box is not None and not isinstance(box, QCheckBox | StylePicker):
+        if box is not None and not isinstance(box, QCheckBox | QComboBox | StylePicker):
             box.setMaximum(maximum)
 
     def output_dir(self) -> Path | None:
@@ -216,6 +233,8 @@ class OptionsBar(QWidget):
 def _widget_value(box: OptionWidget) -> int:
     if isinstance(box, QCheckBox):
         return int(box.isChecked())
+    if isinstance(box, QComboBox):
+        return int(box.currentData())
     return box.value()
 
 

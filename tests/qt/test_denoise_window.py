@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PIL import Image
-from PySide6.QtWidgets import QCheckBox, QSlider
+from PySide6.QtWidgets import QCheckBox, QComboBox, QSlider
 
 from aegui.app.jobs import JobStatus
 from aegui.app.operations import DENOISE, available_operations
@@ -49,13 +49,21 @@ def test_denoise_offered_with_model(qtbot, tiny_denoiser, settings, conflicts) -
         "quality": 6,
         "strength_auto": 1,
         "strength": 100,
-        "best_denoise": 0,
+        "passes": 1,
     }
 
     window.options.set_option("strength_auto", 0)
     assert slider.isEnabled()
     window.options.set_option("strength", 150)
     assert window.options.option_values()["strength"] == 150
+
+    passes = window.options.option_boxes["passes"]
+    assert isinstance(passes, QComboBox)
+    assert [passes.itemData(i) for i in range(passes.count())] == [1, 2, 4, 8]
+    window.options.set_option("passes", 8)
+    assert window.options.option_values()["passes"] == 8
+    window.options.set_option("passes", 3)  # not a choice: left as it was
+    assert window.options.option_values()["passes"] == 8
 
 
 def test_denoise_jobs_run_with_strength(
@@ -70,9 +78,14 @@ def test_denoise_jobs_run_with_strength(
     window.options.set_option("strength_auto", 0)
     window.options.set_option("strength", 200)
     window.add_paths([strong_photo])
+    four_photo = write_photo(tmp_path / "four" / "photo.png", 64, 48)
+    window.options.set_option("passes", 4)
+    window.add_paths([four_photo])
     wait_idle(qtbot, window)
 
-    auto_job, strong_job = window.queue.jobs
+    auto_job, strong_job, four_job = window.queue.jobs
+    assert four_job.status is JobStatus.DONE, four_job.error
+    assert four_job.description == "Denoise · strength 200% · 4 passes"
     for job in (auto_job, strong_job):
         assert job.status is JobStatus.DONE, job.error
         assert job.operation.key == "denoise"

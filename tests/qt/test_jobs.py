@@ -86,6 +86,15 @@ def test_option_clamped_to_range() -> None:
     assert QUALITY.clamp(5) == 5
 
 
+def test_choice_option_clamped_to_nearest() -> None:
+    from aegui.app.operations import PASSES
+
+    assert PASSES.clamp(4) == 4
+    assert PASSES.clamp(3) in (2, 4)
+    assert PASSES.clamp(0) == 1
+    assert PASSES.clamp(100) == 8
+
+
 def test_quality_range_matches_the_codec_levels() -> None:
     from aegui.core.models.hyperprior import DEFAULT_LAMBDAS
 
