@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aegui import __version__
+from aegui.argtypes import above_zero
 from aegui.core.memory import keep_freed_memory
 
 if TYPE_CHECKING:
@@ -53,17 +54,6 @@ class ProgressLine:
         if self.enabled and self.total > 1:
             sys.stderr.write("\r" + " " * 100 + "\r")
             sys.stderr.flush()
-
-
-def positive_int(text: str) -> int:
-    """Parse a whole number of 1 or more for argparse."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"invalid value {value}: choose 1 or more")
-    return value
 
 
 def input_path(text: str) -> Path:
@@ -298,7 +288,7 @@ def _global_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", help="log debug messages"
     )
     parser.add_argument(
-        "--threads", type=positive_int, default=0, metavar="N",
+        "--threads", type=above_zero(int), default=0, metavar="N",
         help="CPU threads for the models (default: all cores)",
     )  # fmt: skip
     return parser

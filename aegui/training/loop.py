@@ -15,6 +15,8 @@ from typing import Any
 
 import torch
 
+from aegui.argtypes import above_zero
+
 logger = logging.getLogger(__name__)
 
 
@@ -62,10 +64,10 @@ def add_run_options(parser: argparse.ArgumentParser, bf16_help: str | None) -> N
     ``--bf16`` is added with ``bf16_help`` as its help, unless that is None.
     """
     parser.add_argument(
-        "--steps", type=_above_zero(int), default=1_000_000, help="maximum steps"
+        "--steps", type=above_zero(int), default=1_000_000, help="maximum steps"
     )
     parser.add_argument(
-        "--hours", type=_above_zero(float), default=math.inf,
+        "--hours", type=above_zero(float), default=math.inf,
         help="wall-clock budget in hours",
     )  # fmt: skip
     parser.add_argument(
@@ -74,23 +76,6 @@ def add_run_options(parser: argparse.ArgumentParser, bf16_help: str | None) -> N
     if bf16_help is not None:
         parser.add_argument("--bf16", action="store_true", help=bf16_help)
     parser.add_argument("--seed", type=int, default=0)
-
-
-def _above_zero(kind: Callable[[str], Any]) -> Callable[[str], Any]:
-    """Return an argparse type that parses with ``kind`` and rejects values of 0 or less."""
-
-    def parse(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(
-                f"invalid value {text}: choose a number above 0"
-            )
-        return value
-
-    return parse
 
 
 def add_init_option(parser: argparse.ArgumentParser) -> None:

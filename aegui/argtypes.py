@@ -1,0 +1,27 @@
+# SPDX-License-Identifier: MIT
+"""Argument types shared by the aegui command and its training commands."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import TypeVar
+
+Number = TypeVar("Number", int, float)
+
+
+def above_zero(kind: Callable[[str], Number]) -> Callable[[str], Number]:
+    """Return an argparse type that parses with ``kind`` and rejects 0 and below."""
+    lowest = "1 or more" if kind is int else "a number above 0"
+
+    def parse(text: str) -> Number:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+        # "not above" also catches NaN, which no comparison accepts.
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"invalid value {text}: choose {lowest}")
+        return value
+
+    return parse

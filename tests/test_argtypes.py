@@ -1,0 +1,33 @@
+# SPDX-License-Identifier: MIT
+"""The shared argparse types."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from aegui.argtypes import above_zero
+
+
+@pytest.mark.parametrize("text", ["0", "-3"])
+def test_whole_number_rejects_zero_and_below(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match="choose 1 or more"):
+        above_zero(int)(text)
+
+
+@pytest.mark.parametrize("text", ["0", "-0.5", "nan"])
+def test_float_rejects_zero_below_and_nan(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match="choose a number above 0"):
+        above_zero(float)(text)
+
+
+def test_text_is_not_a_number() -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match="invalid number 'two'"):
+        above_zero(int)("two")
+
+
+def test_values_above_zero_pass() -> None:
+    assert above_zero(int)("3") == 3
+    assert above_zero(float)("0.25") == 0.25
+    assert above_zero(float)("inf") == float("inf")
