@@ -3,11 +3,8 @@
 
 Each sample is a random crop of a training photo, corrupted by one draw of
 ``aegui.training.corruptions.corrupt`` and paired with that corruption's
-noise-level map. The loss is L1 (default), MSE or "psnr" between the network's
-output and the clean crop. "psnr" is the mean over crops of 10 * log10(MSE), so
-that a crop with faint noise counts as much as one with heavy noise, as they do
-in a benchmark's mean PSNR; it suits fine-tuning weights trained with L1. Runs
-resume from ``OUT/checkpoint.pt``.
+noise-level map. The loss is L1 (default) or MSE between the network's output
+and the clean crop. Runs resume from ``OUT/checkpoint.pt``.
 """
 
 from __future__ import annotations
@@ -41,20 +38,6 @@ logger = logging.getLogger(__name__)
 BENCHMARK_SETS = ("cbsd68", "bsd68", "kodak", "mcmaster", "urban100", "set12")
 
 
-# MSE added inside the logarithm of the "psnr" loss: it bounds the weight of a
-# crop that is nearly clean already (about 50 dB) and keeps the gradient finite.
-PSNR_LOSS_FLOOR = 1e-5
-
-
-def negative_psnr(x_hat: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
-    """Return the mean over the batch of 10 * log10(MSE + floor) of each crop."""
-    mse = (x_hat - clean).pow(2).flatten(1).mean(1)
-    return 10.0 * torch.log10(mse + PSNR_LOSS_FLOOR).mean()
-
-
-LOSSES = {"l1": F.l1_loss, "mse": F.mse_loss, "psnr": negative_psnr}
-
-
 def setup_args(parser: argparse.ArgumentParser) -> None:
     """Add the denoiser training options to ``parser``."""
     parser.add_argument(
@@ -69,12 +52,7 @@ def setup_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--crop", type=int, default=128, help="crop size in pixels")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=5e-4)
-    parser.add_argument(
-        "--loss",
-        choices=["l1", "mse", "psnr"],
-        default="l1",
-        help="l1, mse, or psnr: minus the mean PSNR of the crops (default l1)",
-    )
+    parser.add_argument("--loss", choices=["l1", "mse"], default="l1")
     add_run_options(parser, bf16_help="bfloat16 autocast for the network")
     add_init_option(parser)
 
@@ -161,7 +139,7 @@ def train(args: argparse.Namespace) -> None:
     crops = RandomCrops(images, args.crop, seed=args.seed + state.step)
     samples = CorruptedCrops(crops, seed=args.seed + state.step + 1)
     model = model.to(memory_format=torch.channels_last)
-    loss_fn = LOSSES[args.loss]
+    loss_fn = F.l1_loss if args.loss == "l1" else F.mse_loss
 
     def step(_: int) -> dict[str, float]:
         noisy, level, clean = samples.batch(args.batch)
