@@ -408,19 +408,30 @@ def _load_denoiser_or_exit() -> object:
         raise SystemExit(EXIT_FAILED) from None
 
 
+def failure_reason(source: Path, error: BaseException) -> str:
+    """Return the failure line for ``source``, starting with the input's name.
+
+    aegui's own errors start with the file they are about, which for a write
+    error is the output, so the input is named in front of it.
+    """
+    from aegui.core.tasks import describe_error
+
+    reason = describe_error(error)
+    return reason if reason.startswith(f"{source}:") else f"{source}: {reason}"
+
+
 def collision_reason(source: Path, destination: Path, first: Path) -> str:
     """Say why ``source`` was not run when ``first`` already writes ``destination``.
 
     A file that cannot be read reports that instead, since renaming it would
     only lead to that error in the next run.
     """
-    from aegui.core.tasks import check_readable, describe_error
+    from aegui.core.tasks import check_readable
 
     try:
         check_readable(source)
     except Exception as error:  # noqa: BLE001 - any reason beats the name clash
-        reason = describe_error(error)
-        return reason if reason.startswith(f"{source}:") else f"{source}: {reason}"
+        return failure_reason(source, error)
     return (
         f"{source}: its output {destination} is also the output of {first}; "
         "rename one of the files, or give them in separate runs"
@@ -442,7 +453,7 @@ def run_batch(
     the second one fails and names the first, even with ``--force``. So is an
     output that would replace any input of the run.
     """
-    from aegui.core.tasks import collect_inputs, describe_error, output_path
+    from aegui.core.tasks import collect_inputs, output_path
 
     pairs, failures, skipped = collect_inputs(inputs, suffixes, exclude=out_dir)
     for note in skipped:
@@ -495,12 +506,7 @@ def run_batch(
             return EXIT_INTERRUPTED
         except Exception as error:  # noqa: BLE001 - one broken file must not stop the batch
             logger.debug("Job failed for %s", source, exc_info=True)
-            reason = describe_error(error)
-            # aegui's own errors start with the file they are about, which for a
-            # write error is the output, so the input is named in front of it.
-            if not reason.startswith(f"{source}:"):
-                reason = f"{source}: {reason}"
-            failures.append(reason)
+            failures.append(failure_reason(source, error))
             continue
         bar.update(index + 1)
         sys.stdout.write("\r" if bar.enabled else "")
