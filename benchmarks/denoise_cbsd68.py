@@ -54,6 +54,7 @@ from machine import cpu_name  # noqa: E402
 
 from aegui.core.memory import keep_freed_memory  # noqa: E402
 from aegui.core.metrics import psnr  # noqa: E402
+from aegui.core.precision import native_bfloat16  # noqa: E402
 from aegui.training.corruptions import jpeg_artefacts, salt_and_pepper  # noqa: E402
 
 logger = logging.getLogger("denoise_cbsd68")
@@ -363,6 +364,8 @@ def build_meta(args: argparse.Namespace, sources: Sequence[str]) -> dict[str, An
             "cores": os.cpu_count(),
         },
         "torch_threads": torch.get_num_threads(),
+        # aegui loads its denoiser in bfloat16 on CPUs that compute it natively.
+        "aegui_bfloat16": native_bfloat16(),
         "dataset": args.data.name,
         "images": list(sources),
         "bm3d_images": min(args.bm3d_images, len(sources)),

@@ -168,6 +168,18 @@ def table_row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def precision_sentence(meta: dict[str, Any]) -> str:
+    """Say whether aegui's denoiser ran in bfloat16 (older results do not record it)."""
+    if "aegui_bfloat16" not in meta:
+        return ""
+    if meta["aegui_bfloat16"]:
+        return (
+            " aegui's network ran in bfloat16, as it does by default on CPUs with "
+            "native bfloat16 arithmetic."
+        )
+    return " aegui's network ran in float32 (this CPU has no native bfloat16)."
+
+
 def denoise_section(folder: Path) -> list[str]:
     """CBSD68 PSNR and seconds per image for aegui and the classical baselines."""
     data = read("denoise-cbsd68.json", folder)
@@ -186,7 +198,8 @@ def denoise_section(folder: Path) -> list[str]:
         "`aegui, 4 passes` and `aegui, 8 passes` average the results for 4 or 8 "
         "mirrored and turned copies (`aegui denoise --passes N`); `aegui, true sigma` "
         f"is given the noise level. CBM3D runs on the first {meta['bm3d_images']} "
-        "images only, so the subset columns compare every method on those.",
+        "images only, so the subset columns compare every method on those."
+        + precision_sentence(meta),
         "",
     ]
     gaussian = {

@@ -329,6 +329,30 @@ def test_tiled_passes_match_whole_image(tiny_denoiser) -> None:
     assert np.abs(tiled - whole).max() < 1e-4
 
 
+def test_bfloat16_copy_is_close_and_leaves_model_float(tiny_denoiser) -> None:
+    pixels = natural_image(53, 41, seed=4)
+    exact = tiny_denoiser.denoise(pixels, 25.0, passes=2)
+    fast = Denoiser(tiny_denoiser.model, "fast", bfloat16=True)
+    result = fast.denoise(pixels, 25.0, passes=2)
+    assert fast.network().tail.weight.dtype == torch.bfloat16
+    assert fast.model.tail.weight.dtype == torch.float32
+    assert result.dtype == np.float32
+    assert np.abs(result - exact).mean() < 1.0
+
+
+def test_bfloat16_network_keeps_float32_result() -> None:
+    torch.manual_seed(0)
+    model = DenoiseUNet(width=4).to(torch.bfloat16)
+    y = torch.rand(1, 3, 16, 16)
+    with torch.inference_mode():
+        output = model(y, 10.0)
+    assert output.dtype == torch.float32
+    # Subtracted in bfloat16, the result would keep only 8 bits of mantissa
+    # (steps of 1/256 near 1, a whole level of an 8-bit image).
+    rounded = output.to(torch.bfloat16).float()
+    assert (output != rounded).float().mean() > 0.5
+
+
 @pytest.mark.parametrize("passes", [0, 3, 16])
 def test_invalid_passes_raise(tiny_denoiser, passes: int) -> None:
     with pytest.raises(ValueError, match="Invalid passes"):

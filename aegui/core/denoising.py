@@ -17,6 +17,7 @@ import torch
 
 from aegui.core.models.denoiser import RECEPTIVE_RADIUS, STRIDE, DenoiseUNet
 from aegui.core.noise import estimate_noise_sigma
+from aegui.core.precision import bfloat16_copy
 from aegui.core.progress import part_progress
 from aegui.core.tiling import run_tiled
 
@@ -66,6 +67,7 @@ class Denoiser:
         digest: bytes = b"",
         tile: int = TILE_PIXELS,
         halo: int = HALO_PIXELS,
+        bfloat16: bool = False,
     ) -> None:
         if tile % STRIDE or halo % STRIDE:
             raise ValueError(
@@ -78,6 +80,22 @@ class Denoiser:
         self.digest = digest
         self.tile = tile
         self.halo = halo
+        # On CPUs with native bfloat16 a converted copy runs each pass about
+        # twice as fast and costs about 0.01 dB (see NOTE in ``network``).
+        self.bfloat16 = bfloat16
+        self._bfloat16_model: DenoiseUNet | None = None
+
+    def network(self) -> DenoiseUNet:
+        """Return the network that ``denoise`` runs: the model or its bfloat16 copy.
+
+        NOTE: one pass over 6 CBSD68 images lost 0.013, 0.008 and 0.006 dB at
+        sigma 15, 25 and 50 in bfloat16 (autocast, true sigma, AMD EPYC).
+        """
+        if not self.bfloat16:
+            return self.model
+        if self._bfloat16_model is None:
+            self._bfloat16_model = bfloat16_copy(self.model)
+        return self._bfloat16_model
 
     def noise_level(
         self, pixels: np.ndarray, strength: float | None = None
@@ -152,8 +170,9 @@ class Denoiser:
         turns, mirrored = TRANSFORMS[index]
         copy = torch.flip(x, [3]) if mirrored else x
         copy = torch.rot90(copy, turns, [2, 3]) if turns else copy
+        network = self.network()
         y = run_tiled(
-            lambda tile: self.model(
+            lambda tile: network(
                 tile.contiguous(memory_format=torch.channels_last), level
             ),
             copy,

@@ -197,11 +197,12 @@ def _build_denoiser(
 ) -> Any:
     from aegui.core.denoising import Denoiser
     from aegui.core.models.denoiser import ARCHITECTURE, DenoiseUNet
+    from aegui.core.precision import native_bfloat16
 
     _check_architecture(meta, ARCHITECTURE, "denoiser", path)
     model = DenoiseUNet(meta["width"], meta["conditioned"])
     _fill(model, tensors, path)
-    return Denoiser(model, meta["model_id"], digest=digest)
+    return Denoiser(model, meta["model_id"], digest=digest, bfloat16=native_bfloat16())
 
 
 def load_stylizer(path: Path | None = None) -> Any:
@@ -213,7 +214,8 @@ def _build_stylizer(
     path: Path, tensors: dict[str, np.ndarray], meta: dict[str, Any], digest: bytes
 ) -> Any:
     from aegui.core.models.stylizer import ARCHITECTURE, Stylizer, config_widths
-    from aegui.core.stylizing import StyleTransfer, native_bfloat16
+    from aegui.core.precision import native_bfloat16
+    from aegui.core.stylizing import StyleTransfer
 
     _check_architecture(meta, ARCHITECTURE, "stylizer", path)
     model = Stylizer(config_widths(meta))

@@ -22,7 +22,8 @@ that the strength can be set. Fed an estimated sigma, the model runs blind::
 Inputs are float RGB in 0..1, NCHW, of any size. Values outside 0..1 (noise
 that was not clipped) are accepted. Inside ``forward`` the image is padded on
 the bottom and right to a multiple of ``STRIDE`` by reflection and the output
-is cropped back, so the result has the input's size. The output is not clipped.
+is cropped back, so the result has the input's size. The output is not clipped
+and has the input's dtype, also for a network converted to bfloat16.
 """
 
 from __future__ import annotations
@@ -120,13 +121,16 @@ class DenoiseUNet(nn.Module):
             mode = "reflect" if height > pad_h and width > pad_w else "replicate"
             inputs = F.pad(inputs, (0, pad_w, 0, pad_h), mode=mode)
 
-        skip1 = self.enc1(inputs)
+        # The network may run in bfloat16 (its weights converted), but the
+        # noise is taken from the input in the input's precision, so the
+        # result is not rounded to bfloat16's 8-bit mantissa.
+        skip1 = self.enc1(inputs.to(self.tail.weight.dtype))
         skip2 = self.enc2(self.down1(skip1))
         features = self.bottom(self.down2(skip2))
         features = self.dec2(self.up2(features) + skip2)
         features = self.dec1(self.up1(features) + skip1)
         noise = self.tail(features)[:, :, :height, :width]
-        return y - noise
+        return y - noise.to(y.dtype)
 
 
 def level_map(
