@@ -507,6 +507,13 @@ def test_training_hours_must_be_positive(tmp_path, hours):
     assert exit_info.value.code == EXIT_USAGE
 
 
+@pytest.mark.parametrize("scales", ["0", "1,1.5", "half", "nan"])
+def test_training_scales_must_be_fractions(tmp_path, scales):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "compression", "--data", str(tmp_path), "--scales", scales])
+    assert exit_info.value.code == EXIT_USAGE
+
+
 @pytest.mark.parametrize("kind", ["compression", "denoise"])
 def test_training_on_empty_folder_fails_cleanly(tmp_path, capsys, kind):
     assert main(["train", kind, "--data", str(tmp_path)]) == EXIT_FAILED

@@ -322,11 +322,13 @@ def test_training_init_resamples_gains(tmp_path: Path) -> None:
         "--threads", "1", "train", "compression", "--data", str(photos),
         "--out", str(tmp_path / "run"), "--N", "8", "--M", "12", "--hyper-channels", "8",
         "--crop", "64", "--batch", "1", "--steps", "1", "--init", str(weights),
+        "--scales", "1,0.7",
     ])  # fmt: skip
 
     assert status == EXIT_OK
     trained = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
     assert trained["config"]["lambdas"] == list(DEFAULT_LAMBDAS)
+    assert trained["config"]["scales"] == [1.0, 0.7]
     assert trained["state_dict"]["log_gain"].shape == (len(DEFAULT_LAMBDAS), 12)
 
     # Exported over the weights it started from, the run records them.
@@ -337,6 +339,7 @@ def test_training_init_resamples_gains(tmp_path: Path) -> None:
     assert training["initialized_from"]["steps"] == 5
     assert training["initialized_from"]["lambdas"] == old_lambdas
     assert training["total_steps"] == 6
+    assert training["scales"] == [1.0, 0.7]
     assert f"--init pretrained/{weights.name}" in training["command"]
     assert not weights.exists()
 

@@ -28,6 +28,10 @@ from aegui.training.loop import (
 
 logger = logging.getLogger(__name__)
 
+# BSDS400's photos are JPEGs (481x321, chroma at half resolution), so each is
+# also loaded at 3/4 size, where colour detail is finer relative to the pixels.
+DEFAULT_SCALES = (1.0, 0.75)
+
 
 def setup_args(parser: argparse.ArgumentParser) -> None:
     """Add the codec training options to ``parser``."""
@@ -45,12 +49,35 @@ def setup_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, default=2e-4)
     add_run_options(parser, bf16_help="bfloat16 autocast for g_a/g_s")
     parser.add_argument(
+        "--scales",
+        type=scale_list,
+        default=DEFAULT_SCALES,
+        metavar="S,S,...",
+        help="sizes at which every photo is loaded, as fractions of its own size "
+        f"(default {','.join(f'{scale:g}' for scale in DEFAULT_SCALES)}); smaller "
+        "copies have full-resolution color and softer JPEG artefacts",
+    )
+    parser.add_argument(
         "--smooth-fraction",
         type=float,
         default=0.1,
         help="share of crops replaced by flat color or gentle gradients",
     )
     add_init_option(parser)
+
+
+def scale_list(text: str) -> tuple[float, ...]:
+    """Parse "1,0.75" into scales, each above 0 and at most 1."""
+    try:
+        scales = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid scales {text!r}") from None
+    # "not in range" also catches NaN.
+    if not all(0.0 < scale <= 1.0 for scale in scales):
+        raise argparse.ArgumentTypeError(
+            f"invalid scales {text!r}: choose numbers above 0 and at most 1"
+        )
+    return scales
 
 
 def sample_bpp(likelihoods: dict[str, torch.Tensor], pixels: int) -> torch.Tensor:
@@ -78,6 +105,7 @@ def train(args: argparse.Namespace) -> None:
         "bf16": bool(args.bf16),
         "init": args.init.name if args.init is not None else None,
         "smooth_fraction": args.smooth_fraction,
+        "scales": list(args.scales),
     }
     model = MeanScaleHyperprior(
         args.N, args.M, args.hyper_channels, len(DEFAULT_LAMBDAS)
@@ -106,7 +134,7 @@ def train(args: argparse.Namespace) -> None:
         model.load_state_dict(state_dict)
         logger.info("Initialised from %s with a fresh optimizer", args.init)
 
-    images = load_training_images(args.data, scales=(1.0, 0.75), min_side=args.crop)
+    images = load_training_images(args.data, scales=args.scales, min_side=args.crop)
     crops = RandomCrops(
         images,
         args.crop,

@@ -197,6 +197,7 @@ def training_record(saved: dict[str, Any], previous: dict[str, Any]) -> dict[str
     record: dict[str, Any] = {
         **run_record(saved),
         "smooth_fraction": config.get("smooth_fraction", 0.0),
+        "scales": config.get("scales", [1.0, 0.75]),
         "loss": "bpp + lambda * 255^2 * MSE, lambda drawn per sample from 'lambdas'",
         "command": training_command("compression", config),
     }
