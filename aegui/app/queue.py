@@ -89,8 +89,10 @@ class JobQueue(QObject):
 
         Each file goes to ``preferred`` if that operation accepts it, else to
         the first operation that does. Each job takes the values of its own
-        options from ``option_values``. Outputs that exist, or that an earlier
-        unfinished job will write, go through ``resolve_conflict``.
+        options from ``option_values``. Outputs that exist go through
+        ``resolve_conflict``. An output that an earlier unfinished job will
+        write gets a numbered name without asking: overwriting it would lose
+        that job's result, and skipping would lose this one's.
         """
         if self._closed:
             raise RuntimeError("The job queue is shut down; create a new one")
@@ -124,7 +126,14 @@ class JobQueue(QObject):
             if job.output.resolve() in inputs:
                 # Never let a job replace its own input or another queued one.
                 job.output = numbered_path(job.output, reserved)
-            elif job.output.exists() or job.output in reserved:
+            elif job.output in reserved:
+                planned = job.output
+                job.output = numbered_path(planned, reserved)
+                logger.info(
+                    "%s goes to %s: another job in the queue writes %s",
+                    source.name, job.output.name, planned.name,
+                )  # fmt: skip
+            elif job.output.exists():
                 resolution = remembered
                 if resolution is None:
                     choice = resolve_conflict(job.output, source)

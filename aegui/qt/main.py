@@ -11,6 +11,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from aegui import __version__
+from aegui.app.operations import DEFAULT_OPERATION
 from aegui.app.settings import APPLICATION, ORGANIZATION, AppSettings
 from aegui.qt.main_window import MainWindow
 from aegui.qt.resources import app_icon
@@ -39,12 +40,18 @@ def create_window(paths: list[Path], settings: AppSettings | None = None) -> Mai
     """Create the main window and queue ``paths`` once the event loop runs.
 
     A single path is selected as well, so ``aegui photo.aez`` shows the
-    decoded photo as soon as it is ready.
+    decoded photo as soon as it is ready. These files get the default
+    operation (Compress for photos, Decompress for ``.aez`` files), not the
+    one remembered from the last session: a photo opened from a file manager
+    is not denoised or restyled unasked.
     """
     window = MainWindow(settings or AppSettings())
     if paths:
         QTimer.singleShot(
-            0, lambda: window.add_paths(paths, select_first=len(paths) == 1)
+            0,
+            lambda: window.add_paths(
+                paths, select_first=len(paths) == 1, operation=DEFAULT_OPERATION
+            ),
         )
     return window
 

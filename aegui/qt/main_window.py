@@ -334,17 +334,23 @@ class MainWindow(QMainWindow):
 
     # Adding jobs
 
-    def add_paths(self, paths: Iterable[Path], select_first: bool = False) -> list[Job]:
+    def add_paths(
+        self,
+        paths: Iterable[Path],
+        select_first: bool = False,
+        operation: str | None = None,
+    ) -> list[Job]:
         """Queue jobs for files and folders, with the current operation and options.
 
-        With ``select_first`` the first new job is selected, so the viewer
-        shows it once it finishes.
+        ``operation`` replaces the operation chosen in the window. With
+        ``select_first`` the first new job is selected, so the viewer shows it
+        once it finishes.
         """
         if self._closed:
             return []
         jobs = self.queue.add_paths(
             [Path(path) for path in paths],
-            self.options.current_operation(),
+            operation or self.options.current_operation(),
             self.options.option_values(),
             self.options.output_dir(),
             self.resolve_conflict,

@@ -132,13 +132,15 @@ def test_apply_to_all_asks_once(qtbot, window, conflicts, tmp_path: Path) -> Non
     assert names == ["photo-0-1.aez", "photo-1-1.aez", "photo-2-1.aez"]
 
 
-def test_same_output_twice_in_one_batch_conflicts(
-    qtbot, window, conflicts, tmp_path: Path
+@pytest.mark.parametrize("resolution", list(Resolution))
+def test_same_output_twice_gets_numbered_name(
+    qtbot, window, conflicts, tmp_path: Path, resolution: Resolution
 ) -> None:
     (photo,) = write_photos(tmp_path, 1)
     twin = tmp_path / "photo-0.jpg"
     twin.write_bytes(photo.read_bytes())
-    conflicts.choice = ConflictChoice(Resolution.RENAME)
+    # Whatever the user would answer, two jobs of one queue never share an output.
+    conflicts.choice = ConflictChoice(resolution)
 
     window.add_paths([photo, twin])
     wait_idle(qtbot, window)
@@ -146,7 +148,10 @@ def test_same_output_twice_in_one_batch_conflicts(
     rows = rows_by_name(window)
     assert rows["photo-0.png"].output.name == "photo-0.aez"
     assert rows["photo-0.jpg"].output.name == "photo-0-1.aez"
-    assert len(conflicts.calls) == 1
+    assert rows["photo-0.jpg"].status is JobStatus.DONE
+    assert conflicts.calls == []
+    assert (tmp_path / "aegui-out" / "photo-0.aez").exists()
+    assert (tmp_path / "aegui-out" / "photo-0-1.aez").exists()
 
 
 def test_conflict_dialog_returns_clicked_choice(qtbot, tmp_path: Path) -> None:

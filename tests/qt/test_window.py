@@ -185,6 +185,25 @@ def test_command_line_aez_opens_in_window(qtbot, tiny_codec, tmp_path: Path) -> 
     qtbot.waitUntil(lambda: window.compare.view.has_images, timeout=TIMEOUT_MS)
 
 
+def test_command_line_photo_gets_compress_not_remembered(
+    qtbot, tiny_denoiser, tmp_path: Path
+) -> None:
+    photo = write_photo(tmp_path / "photo.png")
+    settings = AppSettings.from_file(tmp_path / "cli.ini")
+    settings.operation = "denoise"
+
+    window = qt_main.create_window([photo], settings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: len(window.queue.jobs) == 1, timeout=TIMEOUT_MS)
+    (job,) = window.queue.jobs
+    wait_idle(qtbot, window)
+
+    assert window.options.current_operation() == "denoise"
+    assert job.operation.key == "compress"
+    assert job.output.suffix == ".aez"
+
+
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
