@@ -301,10 +301,9 @@ class JobQueue(QObject):
         if job is not None:
             job.result = result
             job.progress = 1.0
+            # The result's warnings were logged on the worker thread as they
+            # arose, so they already appear once in the log pane.
             logger.info("Done: %s -> %s", job.source.name, describe_result(result))
-            # Each warning already starts with the file's path.
-            for warning in result.warnings:
-                logger.warning("%s", warning)
         self._finish(job_id, JobStatus.DONE)
 
     def _on_failed(self, job_id: int, reason: str) -> None:

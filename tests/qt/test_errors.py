@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QStyleOptionViewItem
 
@@ -13,6 +14,7 @@ from aegui.app.settings import AppSettings
 from aegui.core.tasks import compress_file
 from aegui.qt.job_table import Column
 from aegui.qt.main_window import MainWindow
+from tests.conftest import natural_image
 
 from .conftest import TIMEOUT_MS, rows_by_name, wait_idle, write_photo
 
@@ -89,3 +91,15 @@ def test_missing_model_fails_jobs_with_reason(
     assert "manifest" in window.model_label.toolTip()
     assert job.status is JobStatus.FAILED
     assert "manifest" in job.error
+
+
+def test_conversion_warning_logged_once(qtbot, window, tmp_path: Path) -> None:
+    path = tmp_path / "cmyk.jpg"
+    Image.fromarray(natural_image(32, 24)).convert("CMYK").save(path)
+    warning = f"{path}: CMYK converted to RGB"
+
+    window.add_paths([path])
+    wait_idle(qtbot, window)
+
+    qtbot.waitUntil(lambda: warning in window.log_pane.text(), timeout=5000)
+    assert window.log_pane.text().count(warning) == 1
