@@ -99,6 +99,17 @@ def test_sixteen_bit_is_reduced_with_warning(tmp_path):
     assert np.abs(loaded.rgb.astype(int) - natural_image(12, 8)).max() <= 1
 
 
+def test_thirty_two_bit_tiff_names_its_depth(tmp_path):
+    path = tmp_path / "deep.tif"
+    ramp = np.linspace(0, 2**31 - 1, 12 * 8).reshape(8, 12)
+    Image.fromarray(ramp.astype(np.int32)).save(path)
+    loaded = load_image(path)
+    assert loaded.bit_depth == 32
+    assert f"{path}: 32-bit samples reduced to 8 bits" in loaded.warnings
+    assert loaded.rgb.min() == 0
+    assert loaded.rgb.max() == 255
+
+
 def test_sixteen_bit_grayscale(tmp_path):
     path = tmp_path / "deep-gray.png"
     Image.fromarray(np.full((8, 12), 65535, dtype=np.uint16)).save(path)

@@ -92,6 +92,7 @@ def load_image(path: Path, max_pixels: int = MAX_PIXELS) -> LoadedImage:
                         f"{path}: has {image.n_frames} frames; only the first is used"
                     )
                 bit_depth = _source_bit_depth(path, image)
+                floating = image.mode == "F"
                 if image.format == "PNG":
                     check_png_data(path)
                 image.load()
@@ -119,7 +120,7 @@ def load_image(path: Path, max_pixels: int = MAX_PIXELS) -> LoadedImage:
         raise ImageReadError(
             f"{path}: corrupted or truncated image ({error})"
         ) from None
-    if 8 < bit_depth < 32:
+    if bit_depth > 8 and not floating:  # float images get their own note
         notes.append(f"{path}: {bit_depth}-bit samples reduced to 8 bits")
     for note in notes:
         logger.warning("%s", note)
@@ -244,8 +245,10 @@ def _source_bit_depth(path: Path, image: Image.Image) -> int:
     """Return the bits per sample of the file (Pillow may already have reduced them)."""
     if image.mode == "F":
         return 32
-    if image.mode.startswith("I;16") or image.mode == "I":
+    if image.mode.startswith("I;16"):
         return 16
+    if image.mode == "I" and image.format != "TIFF":
+        return 16  # 16-bit PNG and PGM open as mode I
     if image.format == "PNG":
         with path.open("rb") as handle:
             head = handle.read(25)
@@ -268,6 +271,8 @@ def _to_arrays(
         brightest = values.max(initial=0)
         if mode == "F" and brightest <= 1.0:
             top = 1.0  # the usual scale of float images when no sample is above 1
+        elif brightest > 65535 and mode == "I":
+            top = 2147483647.0  # a 32-bit integer TIFF
         elif brightest > 255:
             top = 65535.0
         else:
