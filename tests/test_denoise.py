@@ -402,6 +402,28 @@ def test_denoise_keeps_grayscale(tiny_denoiser, tmp_path: Path, mode: str) -> No
         assert after.size == (40, 36)
 
 
+@pytest.mark.parametrize(("width", "height"), [(3, 2), (16, 16), (31, 90)])
+def test_tiny_image_denoised_at_level_zero(
+    tiny_denoiser, tmp_path: Path, width: int, height: int
+) -> None:
+    source = tmp_path / "tiny.png"
+    pixels = np.zeros((height, width, 3), dtype=np.uint8)
+    pixels[..., 2] = 255
+    pixels[0, 0] = 0
+    Image.fromarray(pixels).save(source)
+    result = denoise_file(source, tmp_path / "out.png", strength=2.0)
+    assert result.noise_level == 0.0
+    assert any("too small to measure its noise" in note for note in result.warnings)
+
+
+def test_image_of_minimum_side_is_measured(tiny_denoiser, tmp_path: Path) -> None:
+    source = tmp_path / "small.png"
+    Image.fromarray(natural_image(32, 32, seed=2)).save(source)
+    result = denoise_file(source, tmp_path / "out.png")
+    assert result.noise_level > 0
+    assert result.warnings == []
+
+
 def test_strength_scales_estimate(
     tiny_denoiser, photo_file: Path, tmp_path: Path
 ) -> None:

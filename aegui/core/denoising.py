@@ -27,6 +27,10 @@ from aegui.core.tiling import run_tiled
 TILE_PIXELS = 512
 HALO_PIXELS = -(-RECEPTIVE_RADIUS // STRIDE) * STRIDE
 MAX_STRENGTH = 4.0
+# Below this many pixels on a side the noise estimate rests on too few wavelet
+# coefficients and mostly reads edges: a clean 2x3 image read 192 and a clean
+# 16x16 thumbnail 10.8. Such images are denoised at level 0.
+MIN_ESTIMATE_SIDE = 32
 
 # Geometric copies for ``passes``: (quarter turns, mirrored first). Two passes
 # use the photo and its mirror image, four add the upside-down mirror and the
@@ -104,9 +108,12 @@ class Denoiser:
 
         ``pixels`` is (H, W, 3) on the 0..255 scale. The level is the estimate
         times ``strength`` when it is above 1, and the estimate itself
-        otherwise (None means 1). ``blend`` handles strengths below 1.
+        otherwise (None means 1). ``blend`` handles strengths below 1. An
+        image smaller than ``MIN_ESTIMATE_SIDE`` on a side gets estimate 0.
         """
         check_strength(strength)
+        if min(pixels.shape[:2]) < MIN_ESTIMATE_SIDE:
+            return 0.0, 0.0
         estimate = estimate_noise_sigma(pixels)
         factor = 1.0 if strength is None else max(strength, 1.0)
         return estimate, estimate * factor

@@ -343,7 +343,7 @@ def denoise_file(
     mirrored and turned copies. Alpha is copied unchanged and grayscale images
     stay grayscale. Large images run in tiles.
     """
-    from aegui.core.denoising import check_passes, check_strength
+    from aegui.core.denoising import MIN_ESTIMATE_SIDE, check_passes, check_strength
     from aegui.core.zoo import load_denoiser
 
     started = time.perf_counter()
@@ -355,6 +355,14 @@ def denoise_file(
     _report(progress, 0.05)
 
     _, level = denoiser.noise_level(image.rgb, strength)  # type: ignore[attr-defined]
+    notes = list(image.warnings)
+    if min(image.width, image.height) < MIN_ESTIMATE_SIDE:
+        notes.append(
+            f"{source}: {image.width}x{image.height} is too small to measure its "
+            f"noise (under {MIN_ESTIMATE_SIDE} pixels on a side), so it is denoised "
+            "at level 0"
+        )
+        logger.warning("%s", notes[-1])
     denoised = denoiser.denoise(  # type: ignore[attr-defined]
         image.rgb,
         level,
@@ -375,6 +383,7 @@ def denoise_file(
     _report(progress, 1.0)
     result.seconds = time.perf_counter() - started
     result.noise_level = level
+    result.warnings = notes
     return result
 
 
