@@ -417,13 +417,15 @@ def test_folder_as_style_is_named_a_folder(
     assert not (tmp_path / "out.png").exists()
 
 
-@pytest.mark.parametrize("kind", ["text", "truncated"])
+@pytest.mark.parametrize("kind", ["text", "truncated", "tiny"])
 def test_broken_style_image_is_named(
     tiny_stylizer, photo_file: Path, style_file: Path, tmp_path: Path, kind: str
 ) -> None:
     broken = tmp_path / f"broken-{kind}.png"
     if kind == "text":
         broken.write_text("this is not an image")
+    elif kind == "tiny":
+        Image.fromarray(natural_image(31, 40)).save(broken)
     else:
         broken.write_bytes(style_file.read_bytes()[:200])
     with pytest.raises(StyleError) as error:

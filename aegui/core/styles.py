@@ -20,6 +20,9 @@ from aegui.paths import data_dir
 # statistics are computed. It matches the size of the window's preview and
 # keeps the style pass cheap. The value was chosen, not tuned.
 STYLE_SIDE = 512
+# A style smaller than this on a side gives the stylizer fewer than 4x4 cells
+# of features to take statistics from: a 1x1 style only tints the photo.
+MIN_STYLE_SIDE = 32
 
 
 class StyleError(AeguiError):
@@ -68,13 +71,19 @@ def load_style(style: str | Path, side: int = STYLE_SIDE) -> np.ndarray:
     """Return the style image as uint8 RGB (H, W, 3), long side at most ``side``.
 
     Alpha is dropped and grayscale becomes three equal channels. Raises
-    StyleError naming the style when it is unknown, unreadable or corrupted.
+    StyleError naming the style when it is unknown, unreadable, corrupted or
+    smaller than ``MIN_STYLE_SIDE`` on a side.
     """
     path = resolve_style(style)
     try:
         image = load_image(path)
     except ImageReadError as error:
         raise StyleError(f"invalid style image: {error}") from None
+    if min(image.width, image.height) < MIN_STYLE_SIDE:
+        raise StyleError(
+            f"invalid style image: {path}: {image.width}x{image.height} is too small; "
+            f"use one at least {MIN_STYLE_SIDE} pixels on each side"
+        )
     rgb = image.rgb
     long_side = max(rgb.shape[:2])
     if long_side > side:
