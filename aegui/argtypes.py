@@ -25,3 +25,12 @@ def above_zero(kind: Callable[[str], Number]) -> Callable[[str], Number]:
         return value
 
     return parse
+
+
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Help formatter that shows defaults, except for flags and required options."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or isinstance(action.default, bool):
+            return action.help
+        return super()._get_help_string(action)

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aegui import __version__
-from aegui.argtypes import above_zero
+from aegui.argtypes import DefaultsHelpFormatter, above_zero
 from aegui.core.memory import keep_freed_memory
 
 if TYPE_CHECKING:
+    from aegui.core.container import AezHeader
     from aegui.core.tasks import JobResult
 
 logger = logging.getLogger(__name__)
@@ -195,15 +196,25 @@ def build_parser(training: bool = True) -> argparse.ArgumentParser:
         from aegui.training import denoise as denoise_training
         from aegui.training import stylize as stylize_training
 
+        with_defaults = DefaultsHelpFormatter
+
         codec_training.setup_args(
-            train_kinds.add_parser("compression", help="train the image codec")
+            train_kinds.add_parser(
+                "compression",
+                help="train the image codec",
+                formatter_class=with_defaults,
+            )
         )
         denoise_training.setup_args(
-            train_kinds.add_parser("denoise", help="train the denoiser")
+            train_kinds.add_parser(
+                "denoise", help="train the denoiser", formatter_class=with_defaults
+            )
         )
         stylize_training.setup_args(
             train_kinds.add_parser(
-                "stylize", help="train the style transfer encoder, then its decoder"
+                "stylize",
+                help="train the style transfer encoder, then its decoder",
+                formatter_class=with_defaults,
             )
         )
 
@@ -762,6 +773,7 @@ def _info(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         try:
             data = read_input_bytes(path)
             header, streams = unpack(data, str(path))
+            _check_installed_quality(header, path)
         except AeguiError as error:
             print(f"aegui: {error}", file=sys.stderr)
             status = EXIT_FAILED
@@ -782,6 +794,29 @@ def _info(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                 f"  stream   {kind.name.lower():6s} {length:>9d} bytes  crc32 {crc:08x}"
             )
     return status
+
+
+def _check_installed_quality(header: AezHeader, path: Path) -> None:
+    """Raise AezFormatError if the installed codec wrote ``header`` but has no such quality.
+
+    ``info`` does not load the model, so only the manifest is read: a file of
+    another model, or a missing manifest, is not checked.
+    """
+    from aegui.core.errors import AezFormatError, ModelError
+    from aegui.core.zoo import read_manifest
+
+    try:
+        entry = read_manifest().get("models", {}).get("codec", {})
+    except ModelError:
+        return
+    levels = entry.get("levels")
+    if entry.get("model_id") != header.model_id or not isinstance(levels, int):
+        return
+    if header.quality > levels:
+        raise AezFormatError(
+            f"{path}: corrupted header (invalid quality {header.quality}, "
+            f"the model has 1 to {levels})"
+        )
 
 
 def _demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

@@ -12,7 +12,9 @@ import pytest
 from PIL import Image
 
 from aegui.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
+from aegui.core.container import MAGIC, unpack
 from tests.conftest import natural_image
+from tests.test_container import reseal
 
 
 @pytest.fixture
@@ -175,6 +177,28 @@ def test_info_reads_folders(tiny_codec, photo_file, tmp_path, capsys):
     assert "skipped 1 file(s) of other types (notes.txt)" in captured.err
     assert main(["info", str(out), str(tmp_path / "missing")]) == EXIT_FAILED
     assert "missing: no such file or folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("past_last", [False, True], ids=["zero", "past-last"])
+def test_info_rejects_quality_out_of_range(
+    tiny_codec, photo_file, tmp_path, capsys, past_last
+):
+    main(["compress", str(photo_file), "-o", str(tmp_path), "-q", "5"])
+    path = tmp_path / "photo.aez"
+    data = path.read_bytes()
+    header, _ = unpack(data)
+    last = len(tiny_codec.qualities)
+    quality = last + 1 if past_last else 0
+    # Magic, version and body size, then the model id, digest, size, mode and depth.
+    offset = len(MAGIC) + 6 + 1 + len(header.model_id.encode()) + 8 + 4 + 4 + 1 + 1
+    assert data[offset] == 5
+    path.write_bytes(reseal(data, offset, bytes([quality])))
+    capsys.readouterr()
+    assert main(["info", str(path)]) == EXIT_FAILED
+    reason = f"invalid quality {quality}" + (
+        f", the model has 1 to {last}" if past_last else ""
+    )
+    assert f"photo.aez: corrupted header ({reason})" in capsys.readouterr().err
 
 
 def test_info_on_foreign_file(tmp_path, capsys):

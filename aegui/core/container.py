@@ -247,6 +247,9 @@ def _check_limits(header: AezHeader, fail: Callable[[str], Exception]) -> None:
         )
     if not 1 <= header.bit_depth <= MAX_BIT_DEPTH:
         raise fail(f"invalid bit depth {header.bit_depth}")
+    # The highest quality depends on the model, which unpack_image checks.
+    if header.quality < 1:
+        raise fail(f"corrupted header (invalid quality {header.quality})")
     z_grid, y_grid = latent_grids(header.width, header.height)
     if header.z_shape[1:] != z_grid or header.y_shape[1:] != y_grid:
         raise fail("latent shapes do not match the image size")

@@ -43,19 +43,25 @@ def setup_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--N", type=int, default=96, help="hidden channels of g_a/g_s")
     parser.add_argument("--M", type=int, default=160, help="latent channels")
-    parser.add_argument("--hyper-channels", type=int, default=96)
+    parser.add_argument(
+        "--hyper-channels",
+        type=int,
+        default=96,
+        help="channels of the hyperprior h_a/h_s",
+    )
     parser.add_argument("--crop", type=int, default=192, help="crop size in pixels")
-    parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--lr", type=float, default=2e-4)
+    parser.add_argument("--batch", type=int, default=8, help="crops per step")
+    parser.add_argument(
+        "--lr", type=float, default=2e-4, help="peak learning rate, decayed on a cosine"
+    )
     add_run_options(parser, bf16_help="bfloat16 autocast for g_a/g_s")
     parser.add_argument(
         "--scales",
         type=scale_list,
-        default=DEFAULT_SCALES,
+        default=",".join(f"{scale:g}" for scale in DEFAULT_SCALES),
         metavar="S,S,...",
-        help="sizes at which every photo is loaded, as fractions of its own size "
-        f"(default {','.join(f'{scale:g}' for scale in DEFAULT_SCALES)}); smaller "
-        "copies have full-resolution color and softer JPEG artefacts",
+        help="sizes at which every photo is loaded, as fractions of its own size; "
+        "smaller copies have full-resolution color and softer JPEG artefacts",
     )
     parser.add_argument(
         "--smooth-fraction",

@@ -24,6 +24,8 @@ def load_training_images(
     artefacts of the source photos. Images whose shorter side would fall below
     ``min_side`` at some scale are skipped at that scale.
     """
+    if not folder.is_dir():
+        raise FileNotFoundError(f"Training data folder {folder} not found")
     paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     if not paths:
         raise FileNotFoundError(f"No training images found in {folder}")

@@ -50,9 +50,13 @@ def setup_args(parser: argparse.ArgumentParser) -> None:
         "--width", type=int, default=32, help="channels at full resolution"
     )
     parser.add_argument("--crop", type=int, default=128, help="crop size in pixels")
-    parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=5e-4)
-    parser.add_argument("--loss", choices=["l1", "mse"], default="l1")
+    parser.add_argument("--batch", type=int, default=16, help="crops per step")
+    parser.add_argument(
+        "--lr", type=float, default=5e-4, help="peak learning rate, decayed on a cosine"
+    )
+    parser.add_argument(
+        "--loss", choices=["l1", "mse"], default="l1", help="reconstruction loss"
+    )
     add_run_options(parser, bf16_help="bfloat16 autocast for the network")
     add_init_option(parser)
 

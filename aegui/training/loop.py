@@ -71,11 +71,13 @@ def add_run_options(parser: argparse.ArgumentParser, bf16_help: str | None) -> N
         help="wall-clock budget in hours",
     )  # fmt: skip
     parser.add_argument(
-        "--threads", type=int, default=0, help="torch threads (0: all cores)"
+        "--threads", type=int, default=0, help="torch threads, 0 for all cores"
     )
     if bf16_help is not None:
         parser.add_argument("--bf16", action="store_true", help=bf16_help)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the initial weights and crops"
+    )
 
 
 def add_init_option(parser: argparse.ArgumentParser) -> None:

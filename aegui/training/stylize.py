@@ -88,8 +88,10 @@ def setup_args(parser: argparse.ArgumentParser) -> None:
         "or all four stages, comma-separated (for example 8,16,64,128)",
     )  # fmt: skip
     parser.add_argument("--crop", type=int, default=128, help="crop size in pixels")
-    parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--lr", type=float, default=2e-4)
+    parser.add_argument("--batch", type=int, default=8, help="crops per step")
+    parser.add_argument(
+        "--lr", type=float, default=2e-4, help="peak learning rate, decayed on a cosine"
+    )
     parser.add_argument(
         "--style-weight", type=float, default=25.0,
         help="weight of the style loss against the content loss (decoder stage)",
