@@ -337,6 +337,13 @@ class JobQueue(QObject):
         self.model_failed.emit(reason)
         self._start_next()
 
+    def batch_counts(self) -> dict[JobStatus, int]:
+        """Return how many jobs of the current batch are in each status."""
+        counts = dict.fromkeys(JobStatus, 0)
+        for job in self._batch:
+            counts[job.status] += 1
+        return counts
+
     def _emit_batch_progress(self) -> None:
         total = len(self._batch)
         finished = sum(1 for job in self._batch if job.status.is_final)

@@ -455,9 +455,7 @@ class MainWindow(QMainWindow):
 
     def _on_batch_progress(self, finished: int, total: int, fraction: float) -> None:
         self.overall.setValue(int(fraction * 1000))
-        self.overall_label.setText(
-            f"{finished} of {total} done" if total else "No jobs"
-        )
+        self.overall_label.setText(batch_label(self.queue.batch_counts()))
         self._update_actions()
 
     def _on_jobs_removed(self) -> None:
@@ -589,3 +587,20 @@ def pair_labels(job: Job) -> tuple[str, str]:
     if job.operation.output_shows_input:
         return f"{job.source.suffix} input", f"{job.output.suffix} output"
     return "Original", job.operation.label
+
+
+def batch_label(counts: dict[JobStatus, int]) -> str:
+    """Return the overall bar's text: "3 of 5 done", with any jobs that did not succeed."""
+    total = sum(counts.values())
+    if not total:
+        return "No jobs"
+    finished = sum(count for status, count in counts.items() if status.is_final)
+    others = [
+        f"{counts[status]} {status.value.lower()}"
+        for status in (JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.SKIPPED)
+        if counts[status]
+    ]
+    if not others:
+        return f"{finished} of {total} done"
+    done = counts[JobStatus.DONE]
+    return f"{finished} of {total} finished: {done} done, {', '.join(others)}"

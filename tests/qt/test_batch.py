@@ -15,6 +15,7 @@ from aegui.core.container import MAGIC
 from aegui.core.tasks import compress_file
 from aegui.qt.dialogs import ConflictDialog
 from aegui.qt.job_table import Column
+from aegui.qt.main_window import batch_label
 
 from .conftest import rows_by_name, temporary_files, wait_idle, write_photos
 
@@ -174,3 +175,24 @@ def test_conflict_dialog_closed_means_skip(qtbot, tmp_path: Path) -> None:
     dialog.reject()
 
     assert dialog.choice() == ConflictChoice(Resolution.SKIP)
+
+
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        ({}, "No jobs"),
+        ({JobStatus.DONE: 3}, "3 of 3 done"),
+        ({JobStatus.DONE: 1, JobStatus.RUNNING: 1, JobStatus.QUEUED: 2}, "1 of 4 done"),
+        (
+            {JobStatus.DONE: 4, JobStatus.FAILED: 1, JobStatus.CANCELLED: 7},
+            "12 of 12 finished: 4 done, 1 failed, 7 cancelled",
+        ),
+        (
+            {JobStatus.SKIPPED: 2, JobStatus.QUEUED: 1},
+            "2 of 3 finished: 0 done, 2 skipped",
+        ),
+    ],
+)
+def test_batch_label_counts_each_outcome(counts, expected) -> None:
+    full = dict.fromkeys(JobStatus, 0) | counts
+    assert batch_label(full) == expected

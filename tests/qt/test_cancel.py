@@ -80,7 +80,10 @@ def test_cancel_all_mid_batch_leaves_no_partial_files(
             assert job.status is JobStatus.CANCELLED
             assert not job.output.exists()
     assert temporary_files(tmp_path) == []
-    assert window.overall_label.text() == "5 of 5 done"
+    done = statuses.count(JobStatus.DONE)
+    assert window.overall_label.text() == (
+        f"5 of 5 finished: {done} done, {5 - done} cancelled"
+    )
     assert not window.cancel_all_action.isEnabled()
 
 
