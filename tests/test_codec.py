@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from torch.nn import functional as F
 
 import aegui.core.codec as codec_module
 from aegui.core.entropy import TableSet, decode_symbols, encode_symbols, quantize_pmf
@@ -209,22 +210,31 @@ def test_exact_synthesis_tracks_float(tiny_codec):
     exact = tiny_codec.decode(latents).astype(int)
     level = torch.tensor([4])
     gain, inv_gain = tiny_codec.model.gains(level)
-    x = torch.from_numpy(image.copy()).permute(2, 0, 1)[None].float() / 255
+    # The float pipeline on the same padded image: 144x80 with the margin, so
+    # y has 5x9 cells and h_a sees them extended to 8x12.
+    width, height = codec_module.padded_size(128, 64)
+    padded = np.pad(image, ((0, height - 64), (0, width - 128), (0, 0)), mode="edge")
+    x = torch.from_numpy(padded).permute(2, 0, 1)[None].float() / 255
     with torch.no_grad():
         y_s = tiny_codec.model.g_a(x) * gain
+        extended = F.pad(y_s, (0, 3, 0, 3), mode="replicate")
         mean, _ = tiny_codec._hyper_decode(
-            np.rint(tiny_codec.model.h_a(y_s)[0].double().numpy()).astype(np.int64)
+            np.rint(tiny_codec.model.h_a(extended)[0].double().numpy()).astype(
+                np.int64
+            ),
+            (5, 9),
         )
         y_hat = torch.from_numpy(
             np.rint(y_s[0].double().numpy() - mean) + mean
         ).float()[None]
         reference = (
             tiny_codec.model.g_s(y_hat * inv_gain)
-            .clamp(0, 1)[0]
+            .clamp(0, 1)[0, :, :64, :128]
             .permute(1, 2, 0)
             .numpy()
             * 255
         )
+    assert (width, height) == (144, 80)
     assert np.abs(exact - reference).mean() < 1.0
 
 
@@ -398,3 +408,24 @@ def test_symbols_left_undecoded_are_rejected():
     assert list(decode_symbols(data, index, tables)) == list(range(8))
     with pytest.raises(ValueError, match="data left over after the last symbol"):
         decode_symbols(data, index[:2], tables)
+
+
+def test_version_one_file_still_decodes(tiny_codec, monkeypatch):
+    import dataclasses
+
+    from aegui.core.container import latent_grids, pack_image, unpack
+
+    def version_one_grids(width, height, version=1):
+        return latent_grids(width, height, 1)
+
+    image = natural_image(100, 70, seed=3)
+    with monkeypatch.context() as patch:
+        # The encoder of format version 1: no margin, multiples of 64 pixels.
+        patch.setattr(codec_module, "latent_grids", version_one_grids)
+        latents = dataclasses.replace(tiny_codec.encode(image, 4), version=1)
+        expected = tiny_codec.decode(latents)
+    data = pack_image(tiny_codec, latents)
+    header, _ = unpack(data)
+    assert header.version == 1
+    assert header.y_shape[1:] == (8, 8)
+    assert np.array_equal(tiny_codec.decompress(data), expected)

@@ -15,6 +15,7 @@ from aegui.core.container import (
     AezHeader,
     Mode,
     StreamKind,
+    latent_grids,
     pack,
     pack_image,
     unpack,
@@ -34,7 +35,7 @@ def make_header(**changes: object) -> AezHeader:
         "bit_depth": 8,
         "quality": 3,
         "z_shape": (16, 2, 2),
-        "y_shape": (24, 8, 8),
+        "y_shape": (24, 6, 8),
         "streams": ((StreamKind.Z, 0, 0), (StreamKind.Y, 0, 0)),
     }
     fields.update(changes)
@@ -55,11 +56,12 @@ def test_golden_header_bytes():
     data = pack(make_header(), [b"zz", b"yyyy"])
     body = (
         b"\x0atest-model" + bytes(range(8))
-        + struct.pack(">IIBBB3H3HB", 100, 70, 0, 8, 3, 16, 2, 2, 24, 8, 8, 2)
+        + struct.pack(">IIBBB3H3HB", 100, 70, 0, 8, 3, 16, 2, 2, 24, 6, 8, 2)
         + struct.pack(">BII", 1, 2, zlib.crc32(b"zz"))
         + struct.pack(">BII", 2, 4, zlib.crc32(b"yyyy"))
     )  # fmt: skip
-    head = MAGIC + struct.pack(">HI", FORMAT_VERSION, len(body)) + body
+    head = MAGIC + struct.pack(">HI", 2, len(body)) + body
+    assert FORMAT_VERSION == 2
     assert data == head + struct.pack(">I", zlib.crc32(head)) + b"zzyyyy"
 
 
@@ -225,7 +227,8 @@ def test_shape_mismatch_is_rejected(tiny_codec):
     [
         {"width": 20_000, "height": 20_000},
         {"z_shape": (16, 3, 2)},
-        {"y_shape": (24, 8, 9)},
+        {"y_shape": (24, 6, 9)},
+        {"y_shape": (24, 8, 8)},  # the grid of format version 1
     ],
 )
 def test_unpack_checks_latent_size(changes):
@@ -235,10 +238,31 @@ def test_unpack_checks_latent_size(changes):
         unpack(data, "crafted.aez")
 
 
+@pytest.mark.parametrize(
+    ("width", "height", "z_grid", "y_grid"),
+    [
+        (1, 1, (1, 1), (2, 2)),
+        (100, 70, (2, 2), (6, 8)),
+        (768, 512, (9, 13), (33, 49)),  # a Kodak photo: one more row and column
+        (48, 16, (1, 1), (2, 4)),
+    ],
+)
+def test_latent_grids_keep_a_margin(width, height, z_grid, y_grid):
+    assert latent_grids(width, height) == (z_grid, y_grid)
+
+
+def test_version_one_grids_are_still_read():
+    assert latent_grids(768, 512, version=1) == ((8, 12), (32, 48))
+    header = make_header(version=1, y_shape=(24, 8, 8))
+    parsed, _ = unpack(pack(header, [b"z", b"y"]))
+    assert parsed.version == 1
+    assert parsed.y_shape == (24, 8, 8)
+
+
 def test_wide_image_header_is_accepted():
-    # 70000 pixels wide: 1094 hyper-latent and 4376 latent columns.
+    # 70000 pixels wide plus a 16-pixel margin: 4376 latent columns, 1094 hyper-latent.
     header = make_header(width=70_000, height=2, z_shape=(16, 1, 1094),
-                         y_shape=(24, 4, 4376))  # fmt: skip
+                         y_shape=(24, 2, 4376))  # fmt: skip
     parsed, _ = unpack(pack(header, [b"z", b"y"]))
     assert parsed.width == 70_000
 

@@ -19,8 +19,9 @@ from fractions import Fraction
 
 import numpy as np
 import torch
+from torch.nn import functional as F
 
-from aegui.core.container import StreamKind, latent_grids
+from aegui.core.container import FORMAT_VERSION, Y_SCALE, StreamKind, latent_grids
 from aegui.core.entropy import TableSet, decode_symbols, encode_symbols
 from aegui.core.errors import AezFormatError
 from aegui.core.intnet import IntegerHyperDecoder
@@ -63,21 +64,20 @@ class Latents:
     y_shape: tuple[int, int, int]
     z_stream: bytes
     y_stream: bytes
+    version: int = FORMAT_VERSION  # of the .aez format, which sets the latent grids
 
 
 def padded_size(width: int, height: int) -> tuple[int, int]:
-    """Return the size rounded up to a multiple of the network's downsampling."""
-    return (
-        -(-width // DOWNSAMPLING) * DOWNSAMPLING,
-        -(-height // DOWNSAMPLING) * DOWNSAMPLING,
-    )
+    """Return the size of the padded image that ``y`` covers, with its margin."""
+    _, (rows, columns) = latent_grids(width, height)
+    return columns * Y_SCALE, rows * Y_SCALE
 
 
 def latent_shapes(
-    width: int, height: int, model: MeanScaleHyperprior
+    width: int, height: int, model: MeanScaleHyperprior, version: int = FORMAT_VERSION
 ) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
     """Return the shapes of ``z`` and ``y`` for an image of this size."""
-    z_grid, y_grid = latent_grids(width, height)
+    z_grid, y_grid = latent_grids(width, height, version)
     return (model.hyper_channels, *z_grid), (model.M, *y_grid)
 
 
@@ -164,7 +164,15 @@ class ImageCodec:
             progress=part_progress(progress, 0.0, 0.8),
         )
         y_s = y.mul_(gain)
-        z = self.model.h_a(y_s)[0].double().numpy()
+        # h_a downsamples by 4, so y is extended by its edge values to a
+        # multiple of 4 cells; the extra cells are never coded.
+        rows, columns = y_s.shape[2:]
+        z_rows, z_columns = -(-rows // 4), -(-columns // 4)
+        y_extended = F.pad(
+            y_s, (0, 4 * z_columns - columns, 0, 4 * z_rows - rows), mode="replicate"
+        )
+        z = self.model.h_a(y_extended)[0].double().numpy()
+        del y_extended
         z_hat = np.clip(
             np.rint(z).astype(np.int64),
             self.z_tables.minima[:, None, None],
@@ -172,7 +180,7 @@ class ImageCodec:
         )
         _check_cancelled(cancelled)
 
-        mean, index = self._hyper_decode(z_hat)
+        mean, index = self._hyper_decode(z_hat, (rows, columns))
         # Work in place where possible, because for a large photo each of these
         # arrays takes hundreds of MB.
         residual = y_s[0].double().numpy()
@@ -202,9 +210,11 @@ class ImageCodec:
             y_stream=y_stream,
         )
 
-    def _hyper_decode(self, z_hat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return the exact mean (float64) and scale index of every latent."""
-        params = self.hyper_decoder(z_hat)
+    def _hyper_decode(
+        self, z_hat: np.ndarray, y_grid: tuple[int, int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return the exact mean (float64) and scale index of every latent of ``y_grid``."""
+        params = self.hyper_decoder(z_hat)[:, : y_grid[0], : y_grid[1]]
         channels = params.shape[0] // 2
         mean = params[:channels].astype(np.float64) / LOG_SCALE_UNIT
         return mean, scale_index(params[channels:]).astype(np.int16)
@@ -221,7 +231,9 @@ class ImageCodec:
     ) -> np.ndarray:
         """Rebuild the uint8 HxWx3 image from its coded latents."""
         self.check_quality(latents.quality)
-        expected = latent_shapes(latents.width, latents.height, self.model)
+        expected = latent_shapes(
+            latents.width, latents.height, self.model, latents.version
+        )
         if (latents.z_shape, latents.y_shape) != expected:
             raise ValueError(
                 f"Latent shapes {latents.z_shape}, {latents.y_shape} do not fit a "
@@ -233,7 +245,7 @@ class ImageCodec:
         z_hat = _decode_stream(
             StreamKind.Z, latents.z_stream, channel_index, self.z_tables, cancelled
         )
-        mean, index = self._hyper_decode(z_hat)
+        mean, index = self._hyper_decode(z_hat, latents.y_shape[1:])
         residual = _decode_stream(
             StreamKind.Y, latents.y_stream, index, self.y_tables, cancelled
         )
