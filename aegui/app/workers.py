@@ -186,7 +186,8 @@ def load_pixels(path: Path, cancelled: Any = None) -> np.ndarray:
         rgb = decoded_array(decoded, parsed.header.mode)
         alpha = parsed.alpha
     else:
-        image = load_image(path)
+        # The job that made this preview has already logged the file's warnings.
+        image = load_image(path, log_warnings=False)
         rgb, alpha = image.rgb, image.alpha
     if alpha is not None:
         return np.ascontiguousarray(np.dstack([rgb, alpha]))

@@ -53,12 +53,16 @@ class LoadedImage:
 Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, MAX_PIXELS)
 
 
-def load_image(path: Path, max_pixels: int = MAX_PIXELS) -> LoadedImage:
+def load_image(
+    path: Path, max_pixels: int = MAX_PIXELS, *, log_warnings: bool = True
+) -> LoadedImage:
     """Read an image file, apply its EXIF orientation and convert it to 8-bit.
 
     Grayscale stays grayscale (mode L, coded as equal RGB channels); palette images
     become RGB or RGBA; alpha is kept; 16-bit samples are reduced to 8 bits with a
-    warning. Raises ImageReadError naming the file and the reason.
+    warning. The warnings are logged unless ``log_warnings`` is False (for a
+    second read of a file whose job already reported them) and are kept in
+    ``LoadedImage.warnings``. Raises ImageReadError naming the file and the reason.
     """
     path = Path(path)
     if not path.exists():
@@ -122,8 +126,9 @@ def load_image(path: Path, max_pixels: int = MAX_PIXELS) -> LoadedImage:
         ) from None
     if bit_depth > 8 and not floating:  # float images get their own note
         notes.append(f"{path}: {bit_depth}-bit samples reduced to 8 bits")
-    for note in notes:
-        logger.warning("%s", note)
+    if log_warnings:
+        for note in notes:
+            logger.warning("%s", note)
     loaded.warnings = notes
     return loaded
 

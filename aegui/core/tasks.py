@@ -293,7 +293,7 @@ def check_readable(source: Path) -> None:
     if source.suffix.lower() == AEZ_SUFFIX:
         unpack(read_input_bytes(source), str(source))
     else:
-        load_image(source)
+        load_image(source, log_warnings=False)
 
 
 def describe_error(error: BaseException) -> str:
