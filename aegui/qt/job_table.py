@@ -83,6 +83,15 @@ def format_bytes(count: int) -> str:
     return f"{count / 1_000_000:.2f} MB"
 
 
+def format_bpp(bpp: float) -> str:
+    """Return bits per pixel with three decimals, or fewer for a tiny image's large value."""
+    if bpp < 10:
+        return f"{bpp:.3f}"
+    if bpp < 1000:
+        return f"{bpp:.1f}"
+    return f"{bpp:.0f}"
+
+
 def status_text(job: Job) -> str:
     """Return the status column text of ``job``."""
     if job.status is JobStatus.RUNNING:
@@ -180,7 +189,7 @@ class JobTableModel(QAbstractTableModel):
         if column == Column.AFTER:
             return format_bytes(result.output_bytes)
         if column == Column.BPP:
-            return "" if result.bpp is None else f"{result.bpp:.3f}"
+            return "" if result.bpp is None else format_bpp(result.bpp)
         if column == Column.PSNR:
             return "" if result.psnr is None else f"{result.psnr:.2f} dB"
         return f"{result.seconds:.2f} s"

@@ -14,7 +14,7 @@ from aegui.app.jobs import ConflictChoice, JobStatus, Resolution
 from aegui.core.container import MAGIC
 from aegui.core.tasks import compress_file
 from aegui.qt.dialogs import ConflictDialog
-from aegui.qt.job_table import Column
+from aegui.qt.job_table import Column, format_bpp
 from aegui.qt.main_window import batch_label
 
 from .conftest import rows_by_name, temporary_files, wait_idle, write_photos
@@ -196,3 +196,11 @@ def test_conflict_dialog_closed_means_skip(qtbot, tmp_path: Path) -> None:
 def test_batch_label_counts_each_outcome(counts, expected) -> None:
     full = dict.fromkeys(JobStatus, 0) | counts
     assert batch_label(full) == expected
+
+
+@pytest.mark.parametrize(
+    ("bpp", "text"),
+    [(0.1234, "0.123"), (9.9994, "9.999"), (12.34, "12.3"), (2432.4, "2432")],
+)
+def test_bpp_cell_stays_short(bpp: float, text: str) -> None:
+    assert format_bpp(bpp) == text
