@@ -844,7 +844,7 @@ def _demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(
             f"{'file':24s} {'q':>2s} {'bytes':>8s} {'bpp':>6s} {'PSNR':>6s} {'sec':>6s}"
         )
-        status = EXIT_OK
+        failures: list[str] = []
         for sample in samples:
             for quality in qualities:
                 target = out_dir / f"{sample.stem}-q{quality}.aez"
@@ -857,14 +857,19 @@ def _demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                         overwrite=args.force or args.output is None,
                     )
                 except AeguiError as error:
-                    print(f"aegui: {error}", file=sys.stderr)
-                    status = EXIT_FAILED
+                    failures.append(str(error))
                     continue
                 print(
                     f"{sample.name:24s} {quality:>2d} {result.output_bytes:>8d} "
                     f"{result.bpp:6.3f} {result.psnr:6.2f} {result.seconds:6.2f}"
                 )
-    return status
+    if failures:
+        runs = len(samples) * len(qualities)
+        print(f"\n{len(failures)} of {runs} runs failed:", file=sys.stderr)
+        for failure in failures:
+            print(f"  {failure}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

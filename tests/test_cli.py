@@ -470,7 +470,9 @@ def test_demo_keeps_existing_files(tiny_codec, tmp_path, capsys):
     existing = out / "parrots-q1.aez"
     existing.write_text("mine")
     assert main(["demo", "-q", "1", "-o", str(out)]) == EXIT_FAILED
-    assert "parrots-q1.aez: already exists" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "parrots-q1.aez: already exists" in err
+    assert "1 of 2 runs failed:" in err
     assert existing.read_text() == "mine"
     assert main(["demo", "-q", "1", "-q", "1", "-o", str(out), "--force"]) == EXIT_OK
     assert existing.read_bytes() != b"mine"
