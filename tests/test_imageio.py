@@ -110,6 +110,24 @@ def test_thirty_two_bit_tiff_names_its_depth(tmp_path):
     assert loaded.rgb.max() == 255
 
 
+def test_one_bit_image_gets_note(tmp_path):
+    path = tmp_path / "bilevel.png"
+    Image.fromarray(natural_image(16, 12)).convert("1").save(path)
+    loaded = load_image(path)
+    assert loaded.bit_depth == 1
+    assert loaded.mode == Mode.L
+    assert (
+        f"{path}: 1-bit grayscale read as 8-bit; results have in-between levels"
+        in loaded.warnings
+    )
+
+
+def test_palette_image_gets_no_depth_note(tmp_path):
+    path = tmp_path / "palette4.png"
+    Image.fromarray(natural_image(16, 12)).convert("P", colors=16).save(path, bits=4)
+    assert load_image(path).warnings == []
+
+
 def test_sixteen_bit_grayscale(tmp_path):
     path = tmp_path / "deep-gray.png"
     Image.fromarray(np.full((8, 12), 65535, dtype=np.uint16)).save(path)

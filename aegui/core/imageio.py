@@ -97,6 +97,13 @@ def load_image(
                     )
                 bit_depth = _source_bit_depth(path, image)
                 floating = image.mode == "F"
+                if bit_depth < 8 and image.mode in ("1", "L"):
+                    # Lossy coding of a black-and-white or few-level image keeps
+                    # neither its levels nor, often, its small file size.
+                    notes.append(
+                        f"{path}: {bit_depth}-bit grayscale read as 8-bit; results "
+                        "have in-between levels"
+                    )
                 if image.format == "PNG":
                     check_png_data(path)
                 image.load()
