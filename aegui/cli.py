@@ -802,7 +802,8 @@ def _check_installed_quality(header: AezHeader, path: Path) -> None:
     ``info`` does not load the model, so only the manifest is read: a file of
     another model, or a missing manifest, is not checked.
     """
-    from aegui.core.errors import AezFormatError, ModelError
+    from aegui.core.container import check_quality
+    from aegui.core.errors import ModelError
     from aegui.core.zoo import read_manifest
 
     try:
@@ -812,11 +813,7 @@ def _check_installed_quality(header: AezHeader, path: Path) -> None:
     levels = entry.get("levels")
     if entry.get("model_id") != header.model_id or not isinstance(levels, int):
         return
-    if header.quality > levels:
-        raise AezFormatError(
-            f"{path}: corrupted header (invalid quality {header.quality}, "
-            f"the model has 1 to {levels})"
-        )
+    check_quality(header, levels, str(path))
 
 
 def _demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

@@ -21,7 +21,13 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from aegui.core.container import FORMAT_VERSION, Y_SCALE, StreamKind, latent_grids
+from aegui.core.container import (
+    FORMAT_VERSION,
+    Y_SCALE,
+    Z_SCALE,
+    StreamKind,
+    latent_grids,
+)
 from aegui.core.entropy import TableSet, decode_symbols, encode_symbols
 from aegui.core.errors import AezFormatError
 from aegui.core.intnet import IntegerHyperDecoder
@@ -164,12 +170,14 @@ class ImageCodec:
             progress=part_progress(progress, 0.0, 0.8),
         )
         y_s = y.mul_(gain)
-        # h_a downsamples by 4, so y is extended by its edge values to a
-        # multiple of 4 cells; the extra cells are never coded.
-        rows, columns = y_s.shape[2:]
-        z_rows, z_columns = -(-rows // 4), -(-columns // 4)
+        # h_a downsamples by 4, so y is extended by its edge values to cover
+        # z's grid; the extra cells are never coded.
+        (z_rows, z_columns), (rows, columns) = latent_grids(width, height)
+        ratio = Z_SCALE // Y_SCALE
         y_extended = F.pad(
-            y_s, (0, 4 * z_columns - columns, 0, 4 * z_rows - rows), mode="replicate"
+            y_s,
+            (0, ratio * z_columns - columns, 0, ratio * z_rows - rows),
+            mode="replicate",
         )
         z = self.model.h_a(y_extended)[0].double().numpy()
         del y_extended

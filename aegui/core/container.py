@@ -327,6 +327,15 @@ def pack_image(
     return pack(header, streams)
 
 
+def check_quality(header: AezHeader, last: int, source: str) -> None:
+    """Raise AezFormatError unless the header's quality is 1 to ``last``, the model's levels."""
+    if not 1 <= header.quality <= last:
+        raise AezFormatError(
+            f"{source}: corrupted header (invalid quality {header.quality}, "
+            f"the model has 1 to {last})"
+        )
+
+
 def unpack_image(codec: ImageCodec, data: bytes, source: str = "<bytes>") -> AezImage:
     """Parse ``.aez`` bytes written for ``codec``, checking them against the model."""
     from aegui.core.codec import Latents, latent_shapes
@@ -338,12 +347,7 @@ def unpack_image(codec: ImageCodec, data: bytes, source: str = "<bytes>") -> Aez
             f"but the installed model is {codec.model_id} (weights {codec.digest.hex()}); "
             "install the matching aegui version to open it"
         )
-    if header.quality not in codec.qualities:
-        last = codec.qualities[-1]
-        raise AezFormatError(
-            f"{source}: corrupted header (invalid quality {header.quality}, "
-            f"the model has 1 to {last})"
-        )
+    check_quality(header, codec.qualities[-1], source)
     expected = latent_shapes(header.width, header.height, codec.model, header.version)
     if (header.z_shape, header.y_shape) != expected:
         raise AezFormatError(f"{source}: latent shapes do not match the image size")

@@ -51,6 +51,11 @@ def check_passes(passes: int) -> None:
         raise ValueError(f"Invalid passes {passes!r}: use 1, 2, 4 or 8")
 
 
+def noise_measurable(pixels: np.ndarray) -> bool:
+    """Return whether an (H, W, ...) image is large enough for a noise estimate."""
+    return min(pixels.shape[:2]) >= MIN_ESTIMATE_SIDE
+
+
 def check_strength(strength: float | None) -> None:
     """Raise ValueError unless ``strength`` is None (automatic) or in 0..MAX_STRENGTH."""
     if strength is None:
@@ -112,7 +117,7 @@ class Denoiser:
         image smaller than ``MIN_ESTIMATE_SIDE`` on a side gets estimate 0.
         """
         check_strength(strength)
-        if min(pixels.shape[:2]) < MIN_ESTIMATE_SIDE:
+        if not noise_measurable(pixels):
             return 0.0, 0.0
         estimate = estimate_noise_sigma(pixels)
         factor = 1.0 if strength is None else max(strength, 1.0)

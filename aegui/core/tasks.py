@@ -343,7 +343,12 @@ def denoise_file(
     mirrored and turned copies. Alpha is copied unchanged and grayscale images
     stay grayscale. Large images run in tiles.
     """
-    from aegui.core.denoising import MIN_ESTIMATE_SIDE, check_passes, check_strength
+    from aegui.core.denoising import (
+        MIN_ESTIMATE_SIDE,
+        check_passes,
+        check_strength,
+        noise_measurable,
+    )
     from aegui.core.zoo import load_denoiser
 
     started = time.perf_counter()
@@ -356,7 +361,7 @@ def denoise_file(
 
     _, level = denoiser.noise_level(image.rgb, strength)  # type: ignore[attr-defined]
     notes = list(image.warnings)
-    if min(image.width, image.height) < MIN_ESTIMATE_SIDE:
+    if not noise_measurable(image.rgb):
         notes.append(
             f"{source}: {image.width}x{image.height} is too small to measure its "
             f"noise (under {MIN_ESTIMATE_SIDE} pixels on a side), so it is denoised "

@@ -32,6 +32,7 @@ from aegui.core.models.hyperprior import (
     LogisticMixturePrior,
     MeanScaleHyperprior,
 )
+from aegui.training.codec import DEFAULT_SCALES
 from aegui.training.loop import load_checkpoint
 from aegui.training.manifest import (
     link_earlier_run,
@@ -197,7 +198,7 @@ def training_record(saved: dict[str, Any], previous: dict[str, Any]) -> dict[str
     record: dict[str, Any] = {
         **run_record(saved),
         "smooth_fraction": config.get("smooth_fraction", 0.0),
-        "scales": config.get("scales", [1.0, 0.75]),
+        "scales": config.get("scales", list(DEFAULT_SCALES)),
         "loss": "bpp + lambda * 255^2 * MSE, lambda drawn per sample from 'lambdas'",
         "command": training_command("compression", config),
     }
