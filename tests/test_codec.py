@@ -211,7 +211,7 @@ def test_exact_synthesis_tracks_float(tiny_codec):
     level = torch.tensor([4])
     gain, inv_gain = tiny_codec.model.gains(level)
     # The float pipeline on the same padded image: 144x80 with the margin, so
-    # y has 5x9 cells and h_a sees them extended to 8x12.
+    # y has 5x9 cells, extended to 8x12 for h_a.
     width, height = codec_module.padded_size(128, 64)
     padded = np.pad(image, ((0, height - 64), (0, width - 128), (0, 0)), mode="edge")
     x = torch.from_numpy(padded).permute(2, 0, 1)[None].float() / 255

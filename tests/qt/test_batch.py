@@ -140,7 +140,7 @@ def test_same_output_twice_gets_numbered_name(
     (photo,) = write_photos(tmp_path, 1)
     twin = tmp_path / "photo-0.jpg"
     twin.write_bytes(photo.read_bytes())
-    # Whatever the user would answer, two jobs of one queue never share an output.
+    # Whatever the user would choose, two jobs of one queue never share an output.
     conflicts.choice = ConflictChoice(resolution)
 
     window.add_paths([photo, twin])
