@@ -112,19 +112,26 @@ def numbered_path(path: Path, taken: set[Path]) -> Path:
         number += 1
 
 
-def expand_inputs(
-    paths: Iterable[Path], output_dir: Path | None
-) -> tuple[list[tuple[Path, Path]], list[str], int]:
+@dataclass
+class ExpandedInputs:
+    """Files found in dropped paths, and what was not taken."""
+
+    pairs: list[tuple[Path, Path]]  # (file, base folder)
+    errors: list[str]  # one per missing path or folder without images
+    notes: list[str]  # one per folder whose files of other types were skipped
+    left_out: int  # files inside output folders
+
+
+def expand_inputs(paths: Iterable[Path], output_dir: Path | None) -> ExpandedInputs:
     """Expand dropped files and folders into (file, base folder) pairs.
 
     Folders are searched recursively for files any operation accepts, but
     files inside ``aegui-out`` folders or inside ``output_dir`` are left out,
     so dropping a folder twice does not feed earlier results back in. Files
-    named directly are always kept. Returns the pairs, one error message per
-    missing path or empty folder, and the number of files left out.
+    named directly are always kept.
     """
     paths = [Path(path) for path in paths]
-    pairs, errors, _ = collect_inputs(paths, all_input_suffixes())
+    pairs, errors, notes = collect_inputs(paths, all_input_suffixes())
     named = {path.resolve() for path in paths if not path.is_dir()}
     resolved_output = output_dir.resolve() if output_dir is not None else None
     kept: list[tuple[Path, Path]] = []
@@ -137,7 +144,7 @@ def expand_inputs(
             left_out += 1
         else:
             kept.append((source, base))
-    return kept, errors, left_out
+    return ExpandedInputs(kept, errors, notes, left_out)
 
 
 def _is_earlier_output(

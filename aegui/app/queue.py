@@ -96,11 +96,14 @@ class JobQueue(QObject):
         """
         if self._closed:
             raise RuntimeError("The job queue is shut down; create a new one")
-        pairs, errors, left_out = expand_inputs(paths, output_dir)
-        for error in errors:
+        expanded = expand_inputs(paths, output_dir)
+        pairs = expanded.pairs
+        for error in expanded.errors:
             logger.warning("Not added: %s", error)
-        if left_out:
-            logger.info("Left out %d file(s) inside output folders", left_out)
+        for note in expanded.notes:
+            logger.info("Not added: %s", note)
+        if expanded.left_out:
+            logger.info("Left out %d file(s) inside output folders", expanded.left_out)
 
         reserved = {job.output for job in self.jobs if not job.status.is_final}
         inputs = {source.resolve() for source, _ in pairs}

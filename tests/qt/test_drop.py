@@ -79,3 +79,15 @@ def test_drop_of_missing_path_logs_warning(qtbot, window, tmp_path: Path) -> Non
     assert window.queue.jobs == []
     qtbot.waitUntil(lambda: "gone.png" in window.log_pane.text(), timeout=5000)
     assert "no such file or folder" in window.log_pane.text()
+
+
+def test_drop_names_skipped_file_types(qtbot, window, tmp_path: Path) -> None:
+    folder = tmp_path / "album"
+    write_photo(folder / "a.png", seed=1)
+    (folder / "clip.gif").write_bytes(b"GIF89a")
+
+    drop_paths(window.drop_zone, [folder])
+
+    assert [job.source.name for job in window.queue.jobs] == ["a.png"]
+    qtbot.waitUntil(lambda: "clip.gif" in window.log_pane.text(), timeout=5000)
+    wait_idle(qtbot, window)

@@ -70,14 +70,20 @@ def test_expand_inputs_leaves_out_earlier_outputs(tmp_path: Path) -> None:
     write_photo(tmp_path / "album" / "chosen-out" / "older.png")
     named = write_photo(tmp_path / "album" / "aegui-out" / "named.png")
 
-    pairs, errors, left_out = expand_inputs(
+    (tmp_path / "album" / "clip.gif").write_bytes(b"GIF89a")
+
+    expanded = expand_inputs(
         [tmp_path / "album", named, tmp_path / "missing.png"],
         tmp_path / "album" / "chosen-out",
     )
 
-    assert [source.name for source, _ in pairs] == ["a.png", "named.png"]
-    assert left_out == 2
-    assert errors == [f"{tmp_path / 'missing.png'}: no such file or folder"]
+    assert [source.name for source, _ in expanded.pairs] == ["a.png", "named.png"]
+    assert expanded.left_out == 2
+    assert expanded.errors == [f"{tmp_path / 'missing.png'}: no such file or folder"]
+    # A file of a type no operation reads is named, not dropped silently.
+    assert expanded.notes == [
+        f"{tmp_path / 'album'}: skipped 1 file(s) of other types (clip.gif)"
+    ]
 
 
 def test_option_clamped_to_range() -> None:
