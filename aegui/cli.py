@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,6 +56,21 @@ class ProgressLine:
         if self.enabled and self.total > 1:
             sys.stderr.write("\r" + " " * 100 + "\r")
             sys.stderr.flush()
+
+
+def pad(text: str, width: int) -> str:
+    """Return ``text`` followed by spaces to fill ``width`` terminal columns.
+
+    Wide characters (most CJK ideographs and kana) take two columns, so
+    ``str.ljust`` would leave the columns after such a name out of line.
+    Combining marks take none.
+    """
+    columns = 0
+    for char in text:
+        if unicodedata.combining(char):
+            continue
+        columns += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return text + " " * max(0, width - columns)
 
 
 def input_path(text: str) -> Path:
@@ -542,7 +558,7 @@ def _row(result: JobResult) -> str:
     bpp = f"{result.bpp:8.3f}" if result.bpp is not None else "       -"
     size = f"{result.width}x{result.height}"
     return (
-        f"{str(result.output):40s} {size:>11s} {result.output_bytes:>9d} "
+        f"{pad(str(result.output), 40)} {size:>11s} {result.output_bytes:>9d} "
         f"{bpp} {psnr} {result.seconds:6.2f}"
     )
 
@@ -554,7 +570,7 @@ def _decompress_row(result: JobResult) -> str:
     bpp = f"{result.bpp:8.3f}" if result.bpp is not None else "       -"
     size = f"{result.width}x{result.height}"
     return (
-        f"{str(result.output):40s} {size:>11s} {result.input_bytes:>9d} "
+        f"{pad(str(result.output), 40)} {size:>11s} {result.input_bytes:>9d} "
         f"{bpp} {result.seconds:6.2f}"
     )
 
@@ -608,7 +624,7 @@ def _decompress(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
 def _denoise_row(result: JobResult) -> str:
     level = f"{result.noise_level:6.2f}" if result.noise_level is not None else "     -"
     size = f"{result.width}x{result.height}"
-    return f"{str(result.output):40s} {size:>11s} {result.output_bytes:>9d} {level} {result.seconds:6.2f}"
+    return f"{pad(str(result.output), 40)} {size:>11s} {result.output_bytes:>9d} {level} {result.seconds:6.2f}"
 
 
 DENOISE_HEADER = f"{'output':40s} {'size':^11s} {'bytes':>9s} {'sigma':>6s} {'sec':>6s}"
@@ -754,7 +770,7 @@ def _stylize(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def _stylize_row(result: JobResult) -> str:
     size = f"{result.width}x{result.height}"
-    return f"{str(result.output):40s} {size:>11s} {result.output_bytes:>9d} {result.seconds:6.2f}"
+    return f"{pad(str(result.output), 40)} {size:>11s} {result.output_bytes:>9d} {result.seconds:6.2f}"
 
 
 STYLIZE_HEADER = f"{'output':40s} {'size':^11s} {'bytes':>9s} {'sec':>6s}"
@@ -857,7 +873,7 @@ def _demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                     failures.append(str(error))
                     continue
                 print(
-                    f"{sample.name:24s} {quality:>2d} {result.output_bytes:>8d} "
+                    f"{pad(sample.name, 24)} {quality:>2d} {result.output_bytes:>8d} "
                     f"{result.bpp:6.3f} {result.psnr:6.2f} {result.seconds:6.2f}"
                 )
     if failures:

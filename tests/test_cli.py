@@ -56,6 +56,36 @@ def test_decompress_table_shows_aez_size(tiny_codec, photo_file, tmp_path, capsy
     assert row.split()[2] == str((out / "photo.aez").stat().st_size)
 
 
+def test_pad_counts_wide_characters() -> None:
+    from aegui.cli import pad
+
+    assert pad("ab", 5) == "ab   "
+    assert pad("写真", 5) == "写真 "  # two columns each
+    assert pad("cafe\u0301", 6) == "cafe\u0301  "  # the accent takes no column
+    assert pad("longer than", 4) == "longer than"
+
+
+def test_table_columns_line_up_with_wide_names(
+    tiny_codec, tmp_path, capsys, monkeypatch
+) -> None:
+    import unicodedata
+
+    monkeypatch.chdir(tmp_path)  # short relative paths, within the name column
+    Path("photos").mkdir()
+    for name in ("plain.png", "夏の写真.png"):
+        Image.fromarray(natural_image(40, 32, seed=1)).save(Path("photos", name))
+    assert main(["compress", "photos", "-o", "out"]) == EXIT_OK
+    rows = [line for line in capsys.readouterr().out.splitlines() if ".aez" in line]
+
+    def columns(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(c) == "W" else 1 for c in text)
+
+    # The size column starts at the same terminal column on every row.
+    starts = {columns(row[: row.index(" 40x32")]) for row in rows}
+    assert len(rows) == 2
+    assert len(starts) == 1
+
+
 def test_broken_file_fails_but_batch_continues(
     tiny_codec, photo_folder, tmp_path, capsys
 ):
