@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from aegui import __version__
 from aegui.argtypes import DefaultsHelpFormatter, above_zero
+from aegui.core.denoise_limits import MAX_STRENGTH, PASSES, check_strength
 from aegui.core.memory import keep_freed_memory
 
 if TYPE_CHECKING:
@@ -161,7 +162,8 @@ def build_parser(training: bool = True) -> argparse.ArgumentParser:
         "1 equals auto, and above 1 the network is told that many times the level",
     )  # fmt: skip
     denoise.add_argument(
-        "--passes", type=int, choices=(1, 2, 4, 8), default=1, metavar="{1,2,4,8}",
+        "--passes", type=int, choices=PASSES, default=1,
+        metavar="{" + ",".join(map(str, PASSES)) + "}",
         help="also denoise mirrored and turned copies and average them: "
         "N times slower, a little cleaner (default 1)",
     )  # fmt: skip
@@ -410,8 +412,6 @@ def _load_codec_or_exit() -> object:
 
 def _strength(text: str) -> float | None:
     """Parse ``--strength``: 'auto' gives None, else a number from 0 to MAX_STRENGTH."""
-    from aegui.core.denoising import MAX_STRENGTH, check_strength
-
     if text.lower() == "auto":
         return None
     try:

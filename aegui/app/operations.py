@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from aegui.core import denoise_limits
 from aegui.core.tasks import (
     COMPRESS_SUFFIXES,
     DECOMPRESS_SUFFIXES,
@@ -144,7 +145,7 @@ STRENGTH = OptionSpec(
     key="strength",
     label="Strength",
     minimum=0,
-    maximum=400,
+    maximum=round(denoise_limits.MAX_STRENGTH * 100),
     default=100,
     tooltip="0% keeps the photo, 100% equals Auto, above 100% treats the photo as noisier",
     widget="slider",
@@ -156,15 +157,15 @@ STRENGTH = OptionSpec(
 PASSES = OptionSpec(
     key="passes",
     label="Passes",
-    minimum=1,
-    maximum=8,
+    minimum=min(denoise_limits.PASSES),
+    maximum=max(denoise_limits.PASSES),
     default=1,
     tooltip=(
         "Also denoise mirrored and turned copies and average them: "
         "each pass takes as long as the first, and the result is a little cleaner"
     ),
     widget="choice",
-    choices=(1, 2, 4, 8),
+    choices=denoise_limits.PASSES,
 )
 
 

@@ -8,13 +8,18 @@ the user's strength, so every tile of a photo gets the same level.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from fractions import Fraction
 
 import numpy as np
 import torch
 
+from aegui.core.denoise_limits import (  # noqa: F401 - also imported from here
+    MAX_STRENGTH,
+    PASSES,
+    check_passes,
+    check_strength,
+)
 from aegui.core.models.denoiser import RECEPTIVE_RADIUS, STRIDE, DenoiseUNet
 from aegui.core.noise import estimate_noise_sigma
 from aegui.core.precision import bfloat16_copy
@@ -26,7 +31,6 @@ from aegui.core.tiling import run_tiled
 # downsampling grid and the stitched result equals a whole-image pass.
 TILE_PIXELS = 512
 HALO_PIXELS = -(-RECEPTIVE_RADIUS // STRIDE) * STRIDE
-MAX_STRENGTH = 4.0
 # Below this many pixels on a side the noise estimate rests on too few wavelet
 # coefficients and mostly reads edges: a clean 2x3 image read 192 and a clean
 # 16x16 thumbnail 10.8. Such images are denoised at level 0.
@@ -39,31 +43,14 @@ TRANSFORMS = (
     (0, False), (0, True), (2, True), (2, False),
     (1, False), (1, True), (3, False), (3, True),
 )  # fmt: skip
-PASSES = (1, 2, 4, 8)
 
 Progress = Callable[[float], None]
 Cancelled = Callable[[], bool]
 
 
-def check_passes(passes: int) -> None:
-    """Raise ValueError unless ``passes`` is 1, 2, 4 or 8."""
-    if passes not in PASSES:
-        raise ValueError(f"Invalid passes {passes!r}: use 1, 2, 4 or 8")
-
-
 def noise_measurable(pixels: np.ndarray) -> bool:
     """Return whether an (H, W, ...) image is large enough for a noise estimate."""
     return min(pixels.shape[:2]) >= MIN_ESTIMATE_SIDE
-
-
-def check_strength(strength: float | None) -> None:
-    """Raise ValueError unless ``strength`` is None (automatic) or in 0..MAX_STRENGTH."""
-    if strength is None:
-        return
-    if not math.isfinite(strength) or not 0.0 <= strength <= MAX_STRENGTH:
-        raise ValueError(
-            f"Invalid strength {strength!r}: use 'auto' or a number from 0 to {MAX_STRENGTH:g}"
-        )
 
 
 class Denoiser:
