@@ -854,9 +854,7 @@ def _demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             )  # type: ignore[attr-defined]
     with tempfile.TemporaryDirectory() as scratch:
         out_dir = args.output or Path(scratch)
-        print(
-            f"{'file':24s} {'q':>2s} {'bytes':>8s} {'bpp':>6s} {'PSNR':>6s} {'sec':>6s}"
-        )
+        header_printed = False
         failures: list[str] = []
         for sample in samples:
             for quality in qualities:
@@ -872,6 +870,13 @@ def _demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                 except AeguiError as error:
                     failures.append(str(error))
                     continue
+                if not header_printed:
+                    # Printed with the first row, so a run where all fail shows no empty table.
+                    print(
+                        f"{'file':24s} {'q':>2s} {'bytes':>8s} {'bpp':>6s} "
+                        f"{'PSNR':>6s} {'sec':>6s}"
+                    )
+                    header_printed = True
                 print(
                     f"{pad(sample.name, 24)} {quality:>2d} {result.output_bytes:>8d} "
                     f"{result.bpp:6.3f} {result.psnr:6.2f} {result.seconds:6.2f}"

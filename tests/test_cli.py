@@ -509,6 +509,20 @@ def test_demo_keeps_existing_files(tiny_codec, tmp_path, capsys):
     assert capsys.readouterr().out.count("parrots.png") == 1
 
 
+def test_demo_without_results_prints_no_header(tiny_codec, tmp_path, capsys):
+    from aegui.paths import data_dir
+
+    out = tmp_path / "demo"
+    out.mkdir()
+    samples = sorted((data_dir("assets") / "samples").glob("*.png"))
+    for sample in samples:
+        (out / f"{sample.stem}-q1.aez").write_text("mine")
+    assert main(["demo", "-q", "1", "-o", str(out)]) == EXIT_FAILED
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert f"{len(samples)} of {len(samples)} runs failed:" in captured.err
+
+
 def test_demo_output_file_is_usage_error(tiny_codec, tmp_path):
     blocker = tmp_path / "afile"
     blocker.write_text("x")
