@@ -68,6 +68,7 @@ def stylize_scores(results: Path) -> dict[str, Any] | None:
         "edge-correlation",
         "content-distance",
         "style-distance",
+        "texture-distance",
         "histogram-distance",
     )
     return {

@@ -300,16 +300,22 @@ def stylize_section(folder: Path) -> list[str]:
         "correlation (Sobel magnitudes of photo and result, higher keeps more of the "
         "photo), content and style distances in aegui's encoder "
         f"({meta['scores-model']}, lower is closer; they favour aegui, whose decoder was "
-        "trained against that encoder), and the histogram distance to the style "
+        "trained against that encoder), the texture distance to the style (random "
+        "filter correlations, with filters other than those aegui was trained "
+        "against; lower is closer) and the histogram distance to the style "
         "(0 to 1, lower matches its colors better).",
         "",
-        "| method | seconds | edge correlation | content distance | style distance | histogram distance |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| method | seconds | edge correlation | content distance | style distance "
+        "| texture distance | histogram distance |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, row in results.items():
+        texture = row.get("texture-distance")
+        texture_cell = "-" if texture is None else f"{texture:.4f}"
         lines.append(
             f"| {name} {row['version']} | {row['median-seconds']:.3f} | {row['edge-correlation']:.3f} "
-            f"| {row['content-distance']:.4f} | {row['style-distance']:.5f} | {row['histogram-distance']:.3f} |"
+            f"| {row['content-distance']:.4f} | {row['style-distance']:.5f} "
+            f"| {texture_cell} | {row['histogram-distance']:.3f} |"
         )
     if (REPO / "docs" / "style-contact-sheet.png").exists():
         lines += [

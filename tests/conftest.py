@@ -109,14 +109,14 @@ def tiny_stylize_pretrained(
     """A copy of ``tiny_pretrained`` that also contains a small random-weight stylizer."""
     import shutil
 
-    from aegui.core.models.stylizer import ARCHITECTURE, Stylizer
+    from aegui.core.models.stylizer import MODULATED_ARCHITECTURE, Stylizer
     from aegui.training.export_stylize import export
     from aegui.training.loop import RunState, save_checkpoint
 
     torch.manual_seed(2)
     folder = tmp_path_factory.mktemp("pretrained-stylize")
     shutil.copytree(tiny_pretrained, folder, dirs_exist_ok=True)
-    model = Stylizer(width=4)
+    model = Stylizer(width=4, modulated=True)
     # With PyTorch's default initialization, most ReLUs of so narrow a network
     # stay closed and the output is flat. He initialization and positive biases
     # give an output that depends on the photo and the style.
@@ -124,8 +124,11 @@ def tiny_stylize_pretrained(
         if isinstance(module, torch.nn.Conv2d):
             torch.nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
             torch.nn.init.uniform_(module.bias, 0.0, 0.1)
+    # The modulation starts at zero, where it would change nothing.
+    assert model.modulation is not None
+    torch.nn.init.normal_(model.modulation.out.weight, std=0.05)
     config = {
-        "architecture": ARCHITECTURE,
+        "architecture": MODULATED_ARCHITECTURE,
         "stage": "decoder",
         "width": 4,
         "crop": 64,

@@ -75,8 +75,18 @@ def test_denoise_and_stylize_sections(tmp_path: Path) -> None:
                 "edge-correlation": 0.5,
                 "content-distance": 0.1,
                 "style-distance": 0.01,
+                "texture-distance": 0.15,
                 "histogram-distance": 0.2,
-            }
+            },
+            # Results written before the texture measure existed lack it.
+            "older": {
+                "version": "0.1",
+                "median-seconds": 0.4,
+                "edge-correlation": 0.6,
+                "content-distance": 0.2,
+                "style-distance": 0.02,
+                "histogram-distance": 0.3,
+            },
         },
     }
     (tmp_path / "denoise-cbsd68.json").write_text(json.dumps(denoise))
@@ -95,5 +105,9 @@ def test_denoise_and_stylize_sections(tmp_path: Path) -> None:
     assert "| 25 | 20.0 | 0.50 | 40x | 2.00 | 10x | 4.00 | 5x | 0.40 |" in text
     assert "| salt-and-pepper-10 | 15.00 | 27.50 | 26.20 | 0.50 |" in text
     assert "## Style transfer: speed and scores" in text
-    assert "| aegui test-model | 0.300 | 0.500 | 0.1000 | 0.01000 | 0.200 |" in text
+    assert (
+        "| aegui test-model | 0.300 | 0.500 | 0.1000 | 0.01000 | 0.1500 | 0.200 |"
+        in text
+    )
+    assert "| older 0.1 | 0.400 | 0.600 | 0.2000 | 0.02000 | - | 0.300 |" in text
     assert "## Compression" not in text

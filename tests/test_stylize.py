@@ -24,11 +24,13 @@ from aegui.core.models.stylizer import (
     STRIDE,
     Stylizer,
     adain,
+    code_size,
     config_widths,
     mean_std,
     pad_to_stride,
     parameter_count,
     reflect_pad_one,
+    style_code,
     widths_label,
 )
 from aegui.core.styles import STYLE_SIDE, StyleError, load_style, preset_paths
@@ -118,6 +120,49 @@ def test_saved_widths_and_labels() -> None:
     assert config_widths({"widths": [8, 16, 64, 128]}) == (8, 16, 64, 128)
     assert widths_label((16, 32, 64, 128)) == "w16"
     assert widths_label((8, 16, 64, 128)) == "w8-16-64-128"
+
+
+def test_fresh_modulation_changes_nothing() -> None:
+    torch.manual_seed(0)
+    model = Stylizer(width=2, modulated=True).eval()
+    assert model.config()["architecture"] == "adain-film-vgg4"
+    assert model.modulation is not None
+    features = model.encoder(torch.rand(2, 3, 32, 40))
+    code = style_code(features)
+    assert code.shape == (2, code_size(model.widths))
+    films = model.modulation(code)
+    assert [f.shape[2] for f in films] == model.decoder.modulated_channels()
+    with torch.inference_mode():
+        plain = model.decoder(features[-1])
+        assert torch.equal(model.decoder(features[-1], films), plain)
+        torch.nn.init.normal_(model.modulation.out.weight)
+        assert not torch.equal(
+            model.decoder(features[-1], model.modulation(code)), plain
+        )
+        # Strength 0 scales the gains and biases to nothing.
+        assert torch.equal(
+            model.decoder(features[-1], model.modulation(code, 0.0)), plain
+        )
+
+
+def test_modulated_stylizer_needs_code() -> None:
+    model = Stylizer(width=2, modulated=True).eval()
+    style_mean, style_std = torch.zeros(1, 16, 1, 1), torch.ones(1, 16, 1, 1)
+    with pytest.raises(ValueError, match="Missing style code"):
+        model(torch.rand(1, 3, 16, 16), style_mean, style_std)
+
+
+def test_style_code_reads_correlations() -> None:
+    torch.manual_seed(0)
+    base = torch.randn(1, 1, 50)
+    features = [torch.cat([base, 2 * base + 1, -base], dim=1).reshape(1, 3, 5, 10)]
+    code = style_code(features)
+    # Means, log stds, then the correlations of channel pairs 0-1, 0-2 and 1-2.
+    assert code.shape == (1, 3 + 3 + 3)
+    assert torch.allclose(code[0, 6:], torch.tensor([1.0, -1.0, -1.0]), atol=1e-4)
+    assert torch.allclose(
+        code[0, 3:6].exp() ** 2, features[0].flatten(2).var(2, False)[0], rtol=1e-3
+    )
 
 
 def test_adain_sets_style_statistics() -> None:
@@ -215,7 +260,9 @@ def test_one_tile_equals_direct_call(tiny_stylizer) -> None:
     pixels = natural_image(61, 45, seed=6)
     style = tiny_stylizer.style_statistics(load_style("udnie"))
     with torch.inference_mode():
-        direct = tiny_stylizer.model(to_tensor(pixels), style.mean, style.std, 1.0)
+        direct = tiny_stylizer.model(
+            to_tensor(pixels), style.mean, style.std, 1.0, code=style.code
+        )
     tiled = tiny_stylizer.stylize(pixels, style, 1.0, color_match=False)
     assert np.array_equal(tiled, direct[0].permute(1, 2, 0).numpy() * 255)
 
@@ -623,11 +670,12 @@ def test_cli_without_model_fails(
 def test_export_writes_manifest_entry(tiny_stylize_pretrained: Path) -> None:
     entry = read_manifest(tiny_stylize_pretrained)["models"]["stylize"]
     weights = tiny_stylize_pretrained / entry["file"]
-    assert weights.name == f"stylize-adain-vgg4-{entry['sha256'][:8]}.safetensors"
+    name = f"stylize-adain-film-vgg4-{entry['sha256'][:8]}.safetensors"
+    assert weights.name == name
     assert sha256_file(weights) == entry["sha256"]
-    assert entry["architecture"] == "adain-vgg4"
+    assert entry["architecture"] == "adain-film-vgg4"
     assert entry["widths"] == [4, 8, 16, 32]
-    assert entry["parameters"] == parameter_count(Stylizer(width=4))
+    assert entry["parameters"] == parameter_count(Stylizer(width=4, modulated=True))
     assert entry["training"]["decoder_steps"] == 0
     assert "codec" in read_manifest(tiny_stylize_pretrained)["models"]
     assert has_model("stylize", tiny_stylize_pretrained)
@@ -725,6 +773,24 @@ def test_decoder_stage_from_shipped_weights(
     with pytest.raises(ValueError, match="contains widths 2,3,8,16"):
         train_main(["--stage", "decoder", *common[:4], "--width", "2",
                     "--out", str(tmp_path / "bad"), "--init", str(shipped)])  # fmt: skip
+    # The plain network's weights still load and run, without a style code.
+    plain = load_stylizer(shipped)
+    plain_style = plain.style_statistics(load_style("wave"))
+    assert plain.model.modulation is None
+    assert plain_style.code is None
+    assert plain.stylize(natural_image(20, 16), plain_style).shape == (16, 20, 3)
+    modulated_run = tmp_path / "modulated"
+    train_main(["--stage", "decoder", *common, "--out", str(modulated_run),
+                "--steps", "2", "--init", str(shipped), "--modulate", "--bf16"])  # fmt: skip
+    modulated = load_checkpoint(modulated_run / "decoder" / "checkpoint.pt")
+    assert modulated["config"]["architecture"] == "adain-film-vgg4"
+    assert modulated["config"]["bf16"] is True
+    assert torch.equal(
+        modulated["state_dict"]["encoder.enc1.0.conv.weight"],
+        plain.model.state_dict()["encoder.enc1.0.conv.weight"],
+    )
+    path = export(modulated_run / "decoder" / "checkpoint.pt", tmp_path / "other")
+    assert load_stylizer(path).model.modulation is not None
     runs = {}
     for weight in ("0", "10"):
         out = tmp_path / f"texture{weight}"

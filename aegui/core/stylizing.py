@@ -28,6 +28,7 @@ from aegui.core.models.stylizer import (
     Stylizer,
     mean_std,
     pad_to_stride,
+    style_code,
 )
 from aegui.core.precision import bfloat16_copy
 from aegui.core.tiling import run_tiled, tile_ranges
@@ -65,12 +66,14 @@ class StyleStatistics:
     """Statistics of a style image that the stylizer applies to a photo.
 
     ``mean`` and ``std`` are the channel statistics of its relu4 features,
-    shaped (1, C, 1, 1). ``color_mean`` (3,) and ``color_covariance`` (3, 3) are
-    the moments of its RGB pixels on the 0..255 scale, for ``match_colors``.
+    shaped (1, C, 1, 1). ``code`` is its ``style_code`` (1, D), for networks
+    with style modulation. ``color_mean`` (3,) and ``color_covariance`` (3, 3)
+    are the moments of its RGB pixels on the 0..255 scale, for ``match_colors``.
     """
 
     mean: torch.Tensor
     std: torch.Tensor
+    code: torch.Tensor | None = None
     color_mean: np.ndarray | None = None
     color_covariance: np.ndarray | None = None
 
@@ -174,15 +177,17 @@ class StyleTransfer:
         return self._bfloat16_model
 
     def style_statistics(self, style: np.ndarray) -> StyleStatistics:
-        """Return the relu4 statistics of a style image, uint8 RGB (H, W, 3)."""
+        """Return the statistics of a style image, uint8 RGB (H, W, 3)."""
         x = to_tensor(style)
+        network = self.network()
         with torch.inference_mode():
-            features = self.network().encoder.bottleneck(
+            features = network.encoder(
                 pad_to_stride(x.contiguous(memory_format=torch.channels_last))
             )
-        mean, std = mean_std(features.float())
+            code = None if network.modulation is None else style_code(features)
+        mean, std = mean_std(features[-1].float())
         color_mean, color_covariance = color_moments(style)
-        return StyleStatistics(mean, std, color_mean, color_covariance)
+        return StyleStatistics(mean, std, code, color_mean, color_covariance)
 
     def content_statistics(
         self, x: torch.Tensor, cancelled: Cancelled | None = None
@@ -266,6 +271,7 @@ class StyleTransfer:
                     strength,
                     content_mean,
                     content_std,
+                    style.code,
                 ),
                 x,
                 scale=Fraction(1),

@@ -213,12 +213,19 @@ def load_stylizer(path: Path | None = None) -> Any:
 def _build_stylizer(
     path: Path, tensors: dict[str, np.ndarray], meta: dict[str, Any], digest: bytes
 ) -> Any:
-    from aegui.core.models.stylizer import ARCHITECTURE, Stylizer, config_widths
+    from aegui.core.models.stylizer import (
+        ARCHITECTURE,
+        MODULATED_ARCHITECTURE,
+        Stylizer,
+        config_widths,
+    )
     from aegui.core.precision import native_bfloat16
     from aegui.core.stylizing import StyleTransfer
 
-    _check_architecture(meta, ARCHITECTURE, "stylizer", path)
-    model = Stylizer(config_widths(meta))
+    modulated = meta.get("architecture") == MODULATED_ARCHITECTURE
+    if not modulated:
+        _check_architecture(meta, ARCHITECTURE, "stylizer", path)
+    model = Stylizer(config_widths(meta), modulated=modulated)
     _fill(model, tensors, path)
     return StyleTransfer(
         model, meta["model_id"], digest=digest, bfloat16=native_bfloat16()

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from aegui.core.models.stylizer import (
+    MODULATED_ARCHITECTURE,
     STRIDE,
     Stylizer,
     config_widths,
@@ -48,7 +49,7 @@ def export(checkpoint: Path, out_dir: Path, eval_dir: Path | None = None) -> Pat
             "stage; export the checkpoint of --stage decoder"
         )
     widths = config_widths(config)
-    model = Stylizer(widths)
+    model = Stylizer(widths, modulated=config["architecture"] == MODULATED_ARCHITECTURE)
     model.load_state_dict(saved["state_dict"])
     model.eval()
 
@@ -64,6 +65,9 @@ def export(checkpoint: Path, out_dir: Path, eval_dir: Path | None = None) -> Pat
         "parameters": parameter_count(model),
         "encoder_parameters": parameter_count(model.encoder),
         "decoder_parameters": parameter_count(model.decoder),
+        "modulation_parameters": (
+            0 if model.modulation is None else parameter_count(model.modulation)
+        ),
         "input": f"float RGB 0..1 NCHW, any size (padded to multiples of {STRIDE})",
     }
     path, sha256 = save_exported(
@@ -90,6 +94,7 @@ def export(checkpoint: Path, out_dir: Path, eval_dir: Path | None = None) -> Pat
             "textures": config.get("textures"),
             "texture_weight": config.get("texture_weight", 0.0),
             "texture_channels": config.get("texture_channels"),
+            "bf16_autocast": bool(config.get("bf16", False)),
             "machine": machine(),
             "command": "aegui train stylize --stage encoder|decoder --data ../shared/datasets/bsds400 "
             "--styles assets/styles --hours ...",
@@ -121,7 +126,10 @@ def link_earlier_decoder(
         "aegui train stylize --stage decoder --data ../shared/datasets/bsds400 "
         f"--styles assets/styles --init pretrained/{init} --lr {config['lr']:g} "
         f"--texture-weight {config.get('texture_weight', 0.0):g} "
-        f"--texture-channels {config.get('texture_channels')} --hours H"
+        f"--texture-channels {config.get('texture_channels')}"
+        + (" --modulate" if config["architecture"] == MODULATED_ARCHITECTURE else "")
+        + (" --bf16" if config.get("bf16") else "")
+        + " --hours H"
     )
     record["initialized_from"] = {"file": init, **earlier}
     record["total_decoder_steps"] = saved["step"] + earlier.get(

@@ -35,6 +35,10 @@ from torch import nn
 from torch.nn import functional as F
 
 ARCHITECTURE = "adain-vgg4"
+# The same network whose decoder convolutions also take a gain and a bias per
+# channel from the style (``StyleModulation``).
+MODULATED_ARCHITECTURE = "adain-film-vgg4"
+ARCHITECTURES = (ARCHITECTURE, MODULATED_ARCHITECTURE)
 STRIDE = 8  # three 2x2 max poolings
 # Stage widths of the shipped network: narrow at full and half resolution,
 # where channels cost the most time, and the usual 64 and 128 below.
@@ -163,12 +167,99 @@ class Decoder(nn.Module):
         self.dec2 = nn.Sequential(*conv_relu(w2, w2), *conv_relu(w2, w1))
         self.dec1 = nn.Sequential(*conv_relu(w1, w1), ReflectConv(w1, 3))
 
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        """Return the RGB image (N, 3, 8h, 8w) for relu4 features (N, C, h, w)."""
-        x = F.interpolate(self.dec4(features), scale_factor=2.0, mode="nearest")
-        x = F.interpolate(self.dec3(x), scale_factor=2.0, mode="nearest")
-        x = F.interpolate(self.dec2(x), scale_factor=2.0, mode="nearest")
-        return self.dec1(x).float() + 0.5
+    def modulated_channels(self) -> list[int]:
+        """Return the output channels of every convolution but the last, in order."""
+        return [
+            module.conv.out_channels
+            for stage in (self.dec4, self.dec3, self.dec2, self.dec1)
+            for module in stage
+            if isinstance(module, ReflectConv)
+        ][:-1]
+
+    def forward(
+        self, features: torch.Tensor, modulation: Sequence[torch.Tensor] = ()
+    ) -> torch.Tensor:
+        """Return the RGB image (N, 3, 8h, 8w) for relu4 features (N, C, h, w).
+
+        ``modulation``, when given, contains a (N, 2, C, 1, 1) gain and bias for
+        each convolution of ``modulated_channels``: its output ``x`` becomes
+        ``x * (1 + gain) + bias`` before the ReLU.
+        """
+        films = iter(modulation)
+        x = features
+        for index, stage in enumerate((self.dec4, self.dec3, self.dec2, self.dec1)):
+            if index:
+                x = F.interpolate(x, scale_factor=2.0, mode="nearest")
+            for module in stage:
+                x = module(x)
+                if isinstance(module, ReflectConv) and modulation:
+                    film = next(films, None)
+                    if film is not None:
+                        film = film.to(x.dtype)
+                        x = x * (1.0 + film[:, 0]) + film[:, 1]
+        return x.float() + 0.5
+
+
+# Style code: channel means and log standard deviations of relu1 to relu4,
+# and the channel correlations of relu1 and relu2, because the means and
+# deviations of their few channels alone describe texture poorly.
+CORRELATION_LAYERS = 2
+CODE_HIDDEN = 256
+
+
+def code_size(widths: Widths) -> int:
+    """Return the length of ``style_code`` for a network with ``widths``."""
+    pairs = sum(w * (w - 1) // 2 for w in widths[:CORRELATION_LAYERS])
+    return 2 * sum(widths) + pairs
+
+
+def style_code(features: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Return the (N, code_size) style code of relu1 to relu4 features."""
+    parts = []
+    for index, layer in enumerate(features):
+        flat = layer.float().flatten(2)
+        mean = flat.mean(dim=2)
+        centred = flat - mean[:, :, None]
+        variance = centred.pow(2).mean(dim=2) + EPSILON
+        parts += [mean, 0.5 * variance.log()]
+        if index < CORRELATION_LAYERS:
+            covariance = centred @ centred.transpose(1, 2) / flat.shape[2]
+            scale = variance.sqrt()
+            correlation = covariance / (scale[:, :, None] * scale[:, None, :])
+            rows, cols = torch.triu_indices(flat.shape[1], flat.shape[1], 1)
+            parts.append(correlation[:, rows, cols])
+    return torch.cat(parts, dim=1)
+
+
+class StyleModulation(nn.Module):
+    """Map a style code to a gain and a bias for each modulated decoder channel.
+
+    A small perceptron, as in the style prediction network of "Exploring the
+    structure of a real-time, arbitrary neural artistic stylization network"
+    (Ghiasi et al., 2017, arXiv:1705.06830), here without normalization so
+    that tiles of one photo decode alike. The last layer starts at zero, so a
+    new modulation leaves the decoder as it was.
+    """
+
+    def __init__(self, widths: Widths, channels: Sequence[int]) -> None:
+        super().__init__()
+        self.channels = list(channels)
+        self.hidden = nn.Linear(code_size(widths), CODE_HIDDEN)
+        self.out = nn.Linear(CODE_HIDDEN, 2 * sum(self.channels))
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, code: torch.Tensor, strength: float = 1.0) -> list[torch.Tensor]:
+        """Return one (N, 2, C, 1, 1) gain and bias per channel count, scaled by ``strength``."""
+        hidden = F.relu(self.hidden(code.to(self.hidden.weight.dtype)))
+        values = self.out(hidden) * strength
+        films = []
+        start = 0
+        for channels in self.channels:
+            chunk = values[:, start : start + 2 * channels]
+            films.append(chunk.reshape(-1, 2, channels, 1, 1))
+            start += 2 * channels
+        return films
 
 
 def mean_std(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -214,17 +305,31 @@ class Stylizer(nn.Module):
         width: channels of the first encoder stage, the later stages having
             2, 4 and 8 times as many, or the four stage widths. The decoder
             mirrors them.
+        modulated: also give the decoder's convolutions a gain and a bias per
+            channel computed from the style (``StyleModulation``).
     """
 
-    def __init__(self, width: int | Sequence[int] = DEFAULT_WIDTHS) -> None:
+    def __init__(
+        self, width: int | Sequence[int] = DEFAULT_WIDTHS, modulated: bool = False
+    ) -> None:
         super().__init__()
         self.widths = channel_widths(width)
         self.encoder = Encoder(self.widths)
         self.decoder = Decoder(self.widths)
+        self.modulation = (
+            StyleModulation(self.widths, self.decoder.modulated_channels())
+            if modulated
+            else None
+        )
+
+    @property
+    def architecture(self) -> str:
+        """Return the architecture name stored with the weights."""
+        return ARCHITECTURE if self.modulation is None else MODULATED_ARCHITECTURE
 
     def config(self) -> dict[str, object]:
         """Return the constructor arguments, as stored with exported weights."""
-        return {"architecture": ARCHITECTURE, "widths": list(self.widths)}
+        return {"architecture": self.architecture, "widths": list(self.widths)}
 
     def forward(
         self,
@@ -234,15 +339,18 @@ class Stylizer(nn.Module):
         strength: float = 1.0,
         content_mean: torch.Tensor | None = None,
         content_std: torch.Tensor | None = None,
+        code: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Return ``content`` (N, 3, H, W) repainted with the style statistics.
 
-        ``style_mean`` and ``style_std`` are relu4 statistics from ``mean_std``.
-        ``strength`` 0 skips AdaIN, so the result is the decoder's
-        reconstruction of the content, and 1 applies it fully.
+        ``style_mean`` and ``style_std`` are relu4 statistics from ``mean_std``,
+        and ``code`` the style's ``style_code``, which a modulated network
+        needs. ``strength`` 0 skips AdaIN and the modulation, so the result is
+        the decoder's reconstruction of the content, and 1 applies both fully.
         """
         height, width = content.shape[-2:]
         features = self.encoder.bottleneck(pad_to_stride(content))
+        modulation: list[torch.Tensor] = []
         if strength != 0.0:
             # AdaIN runs in float32 whatever the network's dtype, because the
             # normalized features need more than bfloat16's 8-bit mantissa.
@@ -250,7 +358,13 @@ class Stylizer(nn.Module):
             features = features.float()
             target = adain(features, style_mean, style_std, content_mean, content_std)
             features = (features + strength * (target - features)).to(dtype)
-        return self.decoder(features)[:, :, :height, :width]
+            if self.modulation is not None:
+                if code is None:
+                    raise ValueError(
+                        "Missing style code: a modulated stylizer needs one"
+                    )
+                modulation = self.modulation(code, strength)
+        return self.decoder(features, modulation)[:, :, :height, :width]
 
 
 def parameter_count(model: nn.Module) -> int:
