@@ -10,7 +10,7 @@ match a desktop::
 
     xvfb-run -a -s "-screen 0 1400x900x24" python benchmarks/screenshot.py
     xvfb-run -a -s "-screen 0 1400x900x24" python benchmarks/screenshot.py \
-        --operation stylize -o docs/screenshot-stylize.png
+        --operation stylize --style starry_night -o docs/screenshot-stylize.png
 
 Settings are kept in the temporary folder, so the user's own are untouched.
 """
@@ -30,6 +30,7 @@ from PySide6.QtCore import QTimer
 from aegui.app.jobs import JobStatus
 from aegui.app.operations import QUALITY
 from aegui.app.settings import AppSettings
+from aegui.core.styles import preset_paths
 from aegui.qt.main import create_application
 from aegui.qt.main_window import MainWindow
 
@@ -69,6 +70,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--noise", type=float, default=25.0, help="sigma of the noise added for denoise"
+    )
+    parser.add_argument(
+        "--style",
+        default=None,
+        help="preset for stylize (default: the first preset, as in the window)",
     )
     return parser.parse_args(argv)
 
@@ -113,6 +119,15 @@ def main(argv: list[str] | None = None) -> int:
         window.move(0, 0)
         window.show()
         window.options.set_option("quality", args.quality)
+        if args.style is not None:
+            presets = list(preset_paths())
+            if args.style not in presets:
+                window.close()
+                raise SystemExit(
+                    f"screenshot: unknown preset {args.style!r}; "
+                    f"choose one of {', '.join(presets)}"
+                )
+            window.options.set_option("style", presets.index(args.style))
         if args.operation != "compress":
             window.options.set_operation(args.operation)
             if window.options.current_operation() != args.operation:
@@ -142,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             window.close()
             raise SystemExit(f"screenshot: failed to write {args.output}")
         window.close()
-    show(f"wrote {args.output} ({width}x{height}, model {window.queue.model_id})")
+    show(f"wrote {args.output} ({width}x{height}, codec {window.queue.model_id})")
     return 0
 
 
