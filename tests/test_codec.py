@@ -429,3 +429,15 @@ def test_version_one_file_still_decodes(tiny_codec, monkeypatch):
     assert header.version == 1
     assert header.y_shape[1:] == (8, 8)
     assert np.array_equal(tiny_codec.decompress(data), expected)
+
+
+def test_training_command_names_scales() -> None:
+    from aegui.training.manifest import training_command
+
+    config = {"data": "bsds400", "bf16": True, "scales": [0.75, 0.6],
+              "lr": 2e-4, "init": "codec.safetensors"}  # fmt: skip
+    assert training_command("compression", config) == (
+        "aegui train compression --data bsds400 --hours H --bf16 --scales 0.75,0.6 "
+        "--lr 0.0002 --init pretrained/codec.safetensors"
+    )
+    assert "--scales" not in training_command("denoise", {"data": "bsds400"})

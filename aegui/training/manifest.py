@@ -64,6 +64,8 @@ def training_command(task: str, config: dict[str, Any]) -> str:
     command = f"aegui train {task} --data {config['data']} --hours H"
     if config.get("bf16"):
         command += " --bf16"
+    if config.get("scales"):
+        command += " --scales " + ",".join(f"{scale:g}" for scale in config["scales"])
     if config.get("init"):
         command += f" --lr {config['lr']:g} --init pretrained/{config['init']}"
     return command
