@@ -334,6 +334,18 @@ def test_stylize_takes_the_style_colors(tiny_stylizer) -> None:
     assert np.array_equal(unchanged, pixels)
 
 
+def test_gray_style_gives_gray_result(tiny_stylizer) -> None:
+    pixels = natural_image(48, 40, seed=4)
+    gray = np.repeat(luma(load_style("wave").astype(np.float32))[:, :, None], 3, 2)
+    style = tiny_stylizer.style_statistics(np.rint(gray).astype(np.uint8))
+    assert style.monochrome
+    result = tiny_stylizer.stylize(pixels, style, 1.0)
+    assert np.array_equal(result[:, :, 0], result[:, :, 1])
+    assert np.array_equal(result[:, :, 0], result[:, :, 2])
+    colored = tiny_stylizer.style_statistics(load_style("wave"))
+    assert not colored.monochrome
+
+
 def test_preserve_color_keeps_chroma(tiny_stylizer) -> None:
     pixels = natural_image(64, 48, seed=10)
     style = tiny_stylizer.style_statistics(load_style("the_scream"))

@@ -69,6 +69,7 @@ class StyleStatistics:
     shaped (1, C, 1, 1). ``code`` is its ``style_code`` (1, D), for networks
     with style modulation. ``color_mean`` (3,) and ``color_covariance`` (3, 3)
     are the moments of its RGB pixels on the 0..255 scale, for ``match_colors``.
+    ``monochrome`` is True for a gray style image, whose result is made gray too.
     """
 
     mean: torch.Tensor
@@ -76,6 +77,18 @@ class StyleStatistics:
     code: torch.Tensor | None = None
     color_mean: np.ndarray | None = None
     color_covariance: np.ndarray | None = None
+    monochrome: bool = False
+
+
+# A style image is taken as gray when its channels differ by at most this many
+# levels (0..255) at 99 % of its pixels, which lets JPEG chroma noise pass.
+MONOCHROME_SPREAD = 6
+
+
+def is_monochrome(rgb: np.ndarray) -> bool:
+    """Return whether uint8 RGB (H, W, 3) is gray: nearly equal channels at 99 % of pixels."""
+    spread = rgb.max(axis=2).astype(np.int16) - rgb.min(axis=2)
+    return bool(np.percentile(spread, 99) <= MONOCHROME_SPREAD)
 
 
 def luma(rgb: np.ndarray) -> np.ndarray:
@@ -187,7 +200,9 @@ class StyleTransfer:
             code = None if network.modulation is None else style_code(features)
         mean, std = mean_std(features[-1].float())
         color_mean, color_covariance = color_moments(style)
-        return StyleStatistics(mean, std, code, color_mean, color_covariance)
+        return StyleStatistics(
+            mean, std, code, color_mean, color_covariance, is_monochrome(style)
+        )
 
     def content_statistics(
         self, x: torch.Tensor, cancelled: Cancelled | None = None
@@ -289,6 +304,10 @@ class StyleTransfer:
             and style.color_covariance is not None
         ):
             result = match_colors(result, style.color_mean, style.color_covariance)
+        if style.monochrome and not preserve_color:
+            # The decoder adds color fringes even for a gray painting, which
+            # brings no color of its own, so the result keeps only its luma.
+            result = np.repeat(luma(result)[:, :, None], 3, axis=2)
         if strength < 1.0:
             # The decoder redraws a photo only roughly (about 22 dB for the
             # shipped model), so the result also moves from the photo itself:
