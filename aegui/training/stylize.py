@@ -44,6 +44,7 @@ from aegui.core.models.stylizer import (
     Stylizer,
     Widths,
     adain,
+    channel_moments,
     channel_widths,
     config_widths,
     mean_std,
@@ -294,12 +295,8 @@ TEXTURE_CONTRAST_WEIGHT = 0.1
 
 def correlations(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Return the (N, C, C) channel correlations and the (N, C) log stds of ``features``."""
-    flat = features.float().flatten(2)
-    centred = flat - flat.mean(dim=2, keepdim=True)
-    variance = centred.pow(2).mean(dim=2) + 1e-6
-    std = variance.sqrt()
-    covariance = centred @ centred.transpose(1, 2) / flat.shape[2]
-    return covariance / (std[:, :, None] * std[:, None, :]), 0.5 * variance.log()
+    _, variance, correlation = channel_moments(features, epsilon=1e-6)
+    return correlation, 0.5 * variance.log()
 
 
 def texture_loss(output: list[torch.Tensor], style: list[torch.Tensor]) -> torch.Tensor:

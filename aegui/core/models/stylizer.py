@@ -213,21 +213,36 @@ def code_size(widths: Widths) -> int:
     return 2 * sum(widths) + pairs
 
 
+def channel_moments(
+    features: torch.Tensor, epsilon: float = EPSILON
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Return the channel means and variances (N, C) and correlations (N, C, C).
+
+    ``epsilon`` is added to the variances before the correlations divide by
+    their square roots, so flat channels do not divide by zero.
+    """
+    flat = features.float().flatten(2)
+    mean = flat.mean(dim=2)
+    centred = flat - mean[:, :, None]
+    variance = centred.pow(2).mean(dim=2) + epsilon
+    std = variance.sqrt()
+    covariance = centred @ centred.transpose(1, 2) / flat.shape[2]
+    return mean, variance, covariance / (std[:, :, None] * std[:, None, :])
+
+
 def style_code(features: Sequence[torch.Tensor]) -> torch.Tensor:
     """Return the (N, code_size) style code of relu1 to relu4 features."""
     parts = []
     for index, layer in enumerate(features):
-        flat = layer.float().flatten(2)
-        mean = flat.mean(dim=2)
-        centred = flat - mean[:, :, None]
-        variance = centred.pow(2).mean(dim=2) + EPSILON
-        parts += [mean, 0.5 * variance.log()]
         if index < CORRELATION_LAYERS:
-            covariance = centred @ centred.transpose(1, 2) / flat.shape[2]
-            scale = variance.sqrt()
-            correlation = covariance / (scale[:, :, None] * scale[:, None, :])
-            rows, cols = torch.triu_indices(flat.shape[1], flat.shape[1], 1)
-            parts.append(correlation[:, rows, cols])
+            mean, variance, correlation = channel_moments(layer)
+            rows, cols = torch.triu_indices(layer.shape[1], layer.shape[1], 1)
+            parts += [mean, 0.5 * variance.log(), correlation[:, rows, cols]]
+        else:
+            flat = layer.float().flatten(2)
+            mean = flat.mean(dim=2)
+            variance = (flat - mean[:, :, None]).pow(2).mean(dim=2) + EPSILON
+            parts += [mean, 0.5 * variance.log()]
     return torch.cat(parts, dim=1)
 
 
