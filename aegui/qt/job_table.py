@@ -78,16 +78,20 @@ def format_bytes(count: int) -> str:
     """Return a byte count in B, kB or MB (powers of 1000)."""
     if count < 1000:
         return f"{count} B"
-    if count < 1_000_000:
+    # The unit is chosen after rounding, so 999,960 bytes read 1.00 MB and
+    # not 1000.0 kB.
+    if round(count / 1000, 1) < 1000:
         return f"{count / 1000:.1f} kB"
     return f"{count / 1_000_000:.2f} MB"
 
 
 def format_bpp(bpp: float) -> str:
     """Return bits per pixel with three decimals, or fewer for a tiny image's large value."""
-    if bpp < 10:
+    # As in format_bytes, the precision is chosen after rounding: 9.9996
+    # reads 10.0, not 10.000.
+    if round(bpp, 3) < 10:
         return f"{bpp:.3f}"
-    if bpp < 1000:
+    if round(bpp, 1) < 1000:
         return f"{bpp:.1f}"
     return f"{bpp:.0f}"
 

@@ -14,7 +14,7 @@ from aegui.app.jobs import ConflictChoice, JobStatus, Resolution
 from aegui.core.container import MAGIC
 from aegui.core.tasks import compress_file
 from aegui.qt.dialogs import ConflictDialog
-from aegui.qt.job_table import Column, format_bpp
+from aegui.qt.job_table import Column, format_bpp, format_bytes
 from aegui.qt.main_window import batch_label
 
 from .conftest import rows_by_name, temporary_files, wait_idle, write_photos
@@ -200,7 +200,28 @@ def test_batch_label_counts_each_outcome(counts, expected) -> None:
 
 @pytest.mark.parametrize(
     ("bpp", "text"),
-    [(0.1234, "0.123"), (9.9994, "9.999"), (12.34, "12.3"), (2432.4, "2432")],
+    [
+        (0.1234, "0.123"),
+        (9.9994, "9.999"),
+        (9.9996, "10.0"),
+        (12.34, "12.3"),
+        (999.96, "1000"),
+        (2432.4, "2432"),
+    ],
 )
 def test_bpp_cell_stays_short(bpp: float, text: str) -> None:
     assert format_bpp(bpp) == text
+
+
+@pytest.mark.parametrize(
+    ("count", "text"),
+    [
+        (999, "999 B"),
+        (1000, "1.0 kB"),
+        (999_940, "999.9 kB"),
+        (999_960, "1.00 MB"),
+        (12_345_678, "12.35 MB"),
+    ],
+)
+def test_size_cell_switches_unit_after_rounding(count: int, text: str) -> None:
+    assert format_bytes(count) == text
