@@ -22,6 +22,7 @@ from aegui.core.models.hyperprior import (
     MeanScaleHyperprior,
     resample_gains,
 )
+from aegui.core.models.layers import GDN
 from tests.conftest import natural_image
 
 
@@ -148,6 +149,20 @@ def test_from_float_rejects_transposed_convolution():
     h_s = torch.nn.Sequential(torch.nn.ConvTranspose2d(4, 4, 3))
     with pytest.raises(TypeError):
         IntegerHyperDecoder.from_float(h_s, out_fraction=8)
+
+
+@pytest.mark.parametrize("inverse", [False, True])
+def test_gdn_without_autograd_matches_autograd(inverse: bool) -> None:
+    torch.manual_seed(0)
+    layer = GDN(8, inverse=inverse)
+    with torch.no_grad():
+        layer.gamma_root.add_(0.1 * torch.rand(8, 8))
+    x = torch.randn(1, 8, 17, 19)
+    expected = layer(x)
+    with torch.inference_mode():
+        result = layer(x)
+    assert expected.requires_grad
+    assert torch.equal(result, expected)
 
 
 def test_quantize_pmf_sums_to_total():

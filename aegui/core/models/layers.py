@@ -31,6 +31,13 @@ class GDN(nn.Module):
         gamma = self.gamma_root.clamp(min=0.0) ** 2
         channels = gamma.shape[0]
         norm = F.conv2d(x * x, gamma.view(channels, channels, 1, 1), beta)
+        if not torch.is_grad_enabled() and not torch.is_autocast_enabled(x.device.type):
+            # Without autograd the norm can be overwritten, which saves one
+            # activation-sized tensor: 127 MB in the encoder's first layer on a
+            # 1152-pixel tile. Autocast skips in-place steps, so it keeps the
+            # plain form.
+            root = norm.sqrt_() if self.inverse else norm.rsqrt_()
+            return root.mul_(x)
         if self.inverse:
             return x * torch.sqrt(norm)
         return x * torch.rsqrt(norm)
