@@ -345,8 +345,9 @@ def main(argv: list[str] | None = None) -> int:
         "# Benchmarks",
         "",
         "Numbers measured by the scripts in `benchmarks/`; each section names its command, "
-        "machine and date. Regenerate this page with `python benchmarks/write_page.py` "
-        "after running them. The raw JSON is in `benchmarks/results/`.",
+        "machine and date. Regenerate this page with "
+        "`python benchmarks/write_page.py --extra benchmarks/page-notes.md` after "
+        "running them, or run them all with `bash benchmarks/run_all`. The raw JSON is in `benchmarks/results/`.",
         "",
     ]
     for section in (

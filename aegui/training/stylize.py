@@ -110,8 +110,8 @@ def setup_args(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--texture-weight", type=float, default=0.0,
-        help="weight of the Gram loss on a fixed random filter bank (decoder stage; "
-        "0 turns it off)",
+        help="weight of the texture loss: channel correlations of a fixed random "
+        "filter bank's responses (decoder stage; 0 turns it off)",
     )  # fmt: skip
     parser.add_argument(
         "--texture-channels", type=int, default=32,
