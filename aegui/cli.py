@@ -685,7 +685,7 @@ def _add_stylize_parser(commands: argparse._SubParsersAction) -> None:
     stylize.add_argument(
         "--match-colors", action="store_true",
         help="also give the result the painting's color mean and spread "
-        "(about 0.1 s more for a 768x512 photo; ignored with --preserve-color)",
+        "(about 0.07 s more for a 768x512 photo; ignored with --preserve-color)",
     )  # fmt: skip
     stylize.add_argument(
         "-f", "--force", action="store_true", help="overwrite existing outputs"

@@ -133,6 +133,10 @@ def setup_args() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-lite", action="store_true", help="skip styletransfer-lite"
     )
+    parser.add_argument(
+        "--match-colors", action="store_true",
+        help="also time and score aegui with the color match (stylize --match-colors)",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     return parser
 
@@ -148,12 +152,12 @@ def load_aegui(args: argparse.Namespace) -> StyleTransfer:
     return load_stylizer(args.weights)
 
 
-def aegui_method(stylizer: StyleTransfer) -> Stylize:
+def aegui_method(stylizer: StyleTransfer, color_match: bool = False) -> Stylize:
     """Return a function that stylizes with aegui at full resolution."""
 
     def run(photo: np.ndarray, style: Path) -> np.ndarray:
         statistics = stylizer.style_statistics(load_style(style))
-        result = stylizer.stylize(photo, statistics, 1.0)
+        result = stylizer.stylize(photo, statistics, 1.0, color_match=color_match)
         return np.clip(np.rint(result), 0, 255).astype(np.uint8)
 
     return run
@@ -276,6 +280,11 @@ def main(argv: list[str] | None = None) -> int:
     methods: dict[str, tuple[Stylize, str]] = {
         "aegui": (aegui_method(stylizer), stylizer.model_id)
     }
+    if args.match_colors:
+        methods["aegui-match-colors"] = (
+            aegui_method(stylizer, color_match=True),
+            stylizer.model_id,
+        )
     if not args.no_lite:
         lite = lite_method(args.threads)
         if lite is not None:
