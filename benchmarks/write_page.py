@@ -347,7 +347,8 @@ def main(argv: list[str] | None = None) -> int:
         "Numbers measured by the scripts in `benchmarks/`; each section names its command, "
         "machine and date. Regenerate this page with "
         "`python benchmarks/write_page.py --extra benchmarks/page-notes.md` after "
-        "running them, or run them all with `bash benchmarks/run_all`. The raw JSON is in `benchmarks/results/`.",
+        "running them, or run them all with `bash benchmarks/run_all`. "
+        "The raw JSON is in `benchmarks/results/`.",
         "",
     ]
     for section in (

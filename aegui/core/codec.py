@@ -89,7 +89,8 @@ def latent_shapes(
 
 def scale_index(log_scale: np.ndarray) -> np.ndarray:
     """Map integer log-scales (units of 1/256) to the nearest scale-table index."""
-    # One new array, then in place: a 6000x4000 photo has 15 million scales.
+    # One new array, then in-place steps, because a 6000x4000 photo has 15
+    # million scales.
     shifted = log_scale - (LOG_SCALE_OFFSET - LOG_SCALE_STEP // 2)
     np.floor_divide(shifted, LOG_SCALE_STEP, out=shifted)
     return np.clip(shifted, 0, SCALE_LEVELS - 1, out=shifted)
@@ -263,7 +264,8 @@ class ImageCodec:
         )
         if progress is not None:
             progress(0.2)
-        mean += residual  # in place: y_hat_s in float64, exactly
+        # The sum is exact in float64, and in place it needs no third array.
+        mean += residual
         y_hat_s = torch.from_numpy(mean).float()[None]
         # Synthesis does not need the float64 and int64 latent arrays, which
         # take several hundred MB for a large photo.

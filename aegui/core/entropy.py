@@ -167,7 +167,7 @@ def decode_symbols(
     order = np.argsort(flat_index, kind="stable")
     sorted_index = flat_index[order]
     counts = np.bincount(sorted_index, minlength=len(tables))
-    # Symbols lie within their tables' supports, so int32 holds them at half
+    # Symbols lie within their tables' supports, so int32 stores them in half
     # the memory of int64.
     result = np.empty(len(flat_index), dtype=np.int32)
     position = 0

@@ -114,8 +114,8 @@ class IntegerHyperDecoder:
             x = _exact_conv3x3(x, layer)
             shift = layer.in_fraction + layer.weight_fraction - layer.out_fraction
             # Division by a power of two is exact; floor(v + 0.5) rounds half up.
-            # In place, because the last layer's output takes 240 MB for a
-            # 6000x4000 photo; in-place steps round exactly as new tensors do.
+            # Rescaled in place, because the last layer's output takes 240 MB for
+            # a 6000x4000 photo. In-place steps round exactly as new tensors do.
             x.mul_(2.0**-shift).add_(0.5).floor_()
             if layer.relu:
                 x.clamp_(0, ACTIVATION_LIMIT)

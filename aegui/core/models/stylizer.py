@@ -213,6 +213,16 @@ def code_size(widths: Widths) -> int:
     return 2 * sum(widths) + pairs
 
 
+def _centred_moments(
+    features: torch.Tensor, epsilon: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Return the channel means and variances (N, C) and the centred values (N, C, HW)."""
+    flat = features.float().flatten(2)
+    mean = flat.mean(dim=2)
+    centred = flat - mean[:, :, None]
+    return mean, centred.pow(2).mean(dim=2) + epsilon, centred
+
+
 def channel_moments(
     features: torch.Tensor, epsilon: float = EPSILON
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -221,12 +231,9 @@ def channel_moments(
     ``epsilon`` is added to the variances before the correlations divide by
     their square roots, so flat channels do not divide by zero.
     """
-    flat = features.float().flatten(2)
-    mean = flat.mean(dim=2)
-    centred = flat - mean[:, :, None]
-    variance = centred.pow(2).mean(dim=2) + epsilon
+    mean, variance, centred = _centred_moments(features, epsilon)
     std = variance.sqrt()
-    covariance = centred @ centred.transpose(1, 2) / flat.shape[2]
+    covariance = centred @ centred.transpose(1, 2) / centred.shape[2]
     return mean, variance, covariance / (std[:, :, None] * std[:, None, :])
 
 
@@ -239,9 +246,7 @@ def style_code(features: Sequence[torch.Tensor]) -> torch.Tensor:
             rows, cols = torch.triu_indices(layer.shape[1], layer.shape[1], 1)
             parts += [mean, 0.5 * variance.log(), correlation[:, rows, cols]]
         else:
-            flat = layer.float().flatten(2)
-            mean = flat.mean(dim=2)
-            variance = (flat - mean[:, :, None]).pow(2).mean(dim=2) + EPSILON
+            mean, variance, _ = _centred_moments(layer, EPSILON)
             parts += [mean, 0.5 * variance.log()]
     return torch.cat(parts, dim=1)
 
