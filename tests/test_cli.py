@@ -590,6 +590,14 @@ def test_training_on_empty_folder_fails_cleanly(tmp_path, capsys, kind):
     assert f"aegui: No training images found in {tmp_path}" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("native", [True, False])
+def test_training_warns_of_emulated_bfloat16(tmp_path, caplog, monkeypatch, native):
+    monkeypatch.setattr("aegui.core.precision.native_bfloat16", lambda: native)
+    main(["train", "denoise", "--data", str(tmp_path), "--bf16"])
+    warned = "no native bfloat16 arithmetic: --bf16 is emulated" in caplog.text
+    assert warned is not native
+
+
 def test_export_of_missing_checkpoint_is_usage_error(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["export", "compression", str(tmp_path / "none.pt")])

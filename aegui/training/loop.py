@@ -74,7 +74,11 @@ def add_run_options(parser: argparse.ArgumentParser, bf16_help: str | None) -> N
         "--threads", type=int, default=0, help="torch threads, 0 for all cores"
     )
     if bf16_help is not None:
-        parser.add_argument("--bf16", action="store_true", help=bf16_help)
+        parser.add_argument(
+            "--bf16",
+            action="store_true",
+            help=f"{bf16_help}; faster only on CPUs with AVX512-BF16 or AMX",
+        )
     parser.add_argument(
         "--seed", type=int, default=0, help="seed of the initial weights and crops"
     )
