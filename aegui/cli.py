@@ -145,6 +145,12 @@ def build_parser(training: bool = True) -> argparse.ArgumentParser:
         help="quality level from 1 (smallest files) to the codec's top level "
         "(10 for the shipped codec); default 6",
     )  # fmt: skip
+    compress.add_argument(
+        "--refine", type=_refine_steps, default=0, metavar="STEPS",
+        help="fit the latents to each photo with STEPS gradient steps: about 2 %% "
+        "smaller files and 0.1 dB more for 30 steps, at about 35 s per 768x512 "
+        "photo on two cores instead of 0.5 s; default 0 (off)",
+    )  # fmt: skip
 
     decompress = commands.add_parser(
         "decompress", help="decode .aez files into PNG images"
@@ -424,6 +430,22 @@ def _strength(text: str) -> float | None:
     return value
 
 
+MAX_REFINE_STEPS = 1000
+
+
+def _refine_steps(text: str) -> int:
+    """Parse ``--refine``: a whole number of steps from 0 to MAX_REFINE_STEPS."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_REFINE_STEPS:
+        raise argparse.ArgumentTypeError(
+            f"invalid step count {text!r}: use a whole number from 0 to {MAX_REFINE_STEPS}"
+        )
+    return value
+
+
 def _load_denoiser_or_exit() -> object:
     from aegui.core.errors import ModelError
     from aegui.core.zoo import load_denoiser
@@ -596,7 +618,13 @@ def _compress(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         args.output,
         ".aez",
         lambda src, dst, progress: compress_file(
-            src, dst, args.quality, codec=codec, overwrite=args.force, progress=progress
+            src,
+            dst,
+            args.quality,
+            refine_steps=args.refine,
+            codec=codec,
+            overwrite=args.force,
+            progress=progress,
         ),
         _row,
         ROW_HEADER,

@@ -590,6 +590,21 @@ def test_training_on_empty_folder_fails_cleanly(tmp_path, capsys, kind):
     assert f"aegui: No training images found in {tmp_path}" in capsys.readouterr().err
 
 
+def test_compress_with_refinement(tiny_codec, photo_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["compress", str(photo_file), "-o", str(out), "--refine", "2"]
+    assert main(args) == EXIT_OK
+    assert (out / f"{photo_file.stem}.aez").read_bytes().startswith(MAGIC)
+
+
+@pytest.mark.parametrize("steps", ["-1", "1001", "2.5", "many"])
+def test_compress_rejects_bad_refine_steps(tmp_path, capsys, steps):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compress", str(tmp_path), "--refine", steps])
+    assert exit_info.value.code == EXIT_USAGE
+    assert f"invalid step count {steps!r}" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("native", [True, False])
 def test_training_warns_of_emulated_bfloat16(tmp_path, caplog, monkeypatch, native):
     monkeypatch.setattr("aegui.core.precision.native_bfloat16", lambda: native)

@@ -15,6 +15,7 @@ from PIL import Image
 from torch.nn import functional as F
 
 import aegui.core.codec as codec_module
+import aegui.core.refine as refine_module
 from aegui.core.entropy import TableSet, decode_symbols, encode_symbols, quantize_pmf
 from aegui.core.intnet import IntegerHyperDecoder
 from aegui.core.models.hyperprior import (
@@ -113,6 +114,45 @@ def test_encode_honours_cancel(tiny_codec, monkeypatch):
     monkeypatch.setattr(codec_module, "TILE_PIXELS", 64)
     with pytest.raises(InterruptedError):
         tiny_codec.encode(natural_image(200, 200), 4, cancelled=lambda: True)
+
+
+def test_refined_coding_repeats_and_decodes(tiny_codec, monkeypatch):
+    # Small tiles, so the image spans several of them.
+    monkeypatch.setattr(refine_module, "TILE_LATENTS", 2)
+    image = natural_image(70, 50)
+    reports: list[float] = []
+    first = tiny_codec.encode(image, 6, refine_steps=3, progress=reports.append)
+    second = tiny_codec.encode(image, 6, refine_steps=3)
+    assert first == second
+    assert reports == sorted(reports)
+    assert reports[-1] == 1.0
+    assert len(reports) >= 3 * 9  # every step of each of the 3x3 tiles
+    assert tiny_codec.decode(first).shape == image.shape
+
+
+def test_refinement_rejects_negative_steps(tiny_codec):
+    with pytest.raises(ValueError, match="Invalid number of refinement steps -1"):
+        tiny_codec.encode(natural_image(16, 16), 4, refine_steps=-1)
+
+
+def test_refinement_honours_cancel(tiny_codec):
+    calls = []
+
+    def cancelled() -> bool:
+        calls.append(1)
+        return len(calls) > 2
+
+    with pytest.raises(InterruptedError):
+        tiny_codec.encode(
+            natural_image(64, 64), 4, refine_steps=50, cancelled=cancelled
+        )
+    assert len(calls) < 10  # stopped within a few of its 50 steps
+
+
+def test_balanced_ranges_cover_the_grid():
+    assert refine_module.balanced_ranges(33, 40) == [(0, 33)]
+    assert refine_module.balanced_ranges(49, 40) == [(0, 24), (24, 49)]
+    assert refine_module.balanced_ranges(1, 40) == [(0, 1)]
 
 
 def test_integer_hyper_decoder_is_thread_invariant(tiny_codec):

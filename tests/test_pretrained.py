@@ -87,3 +87,33 @@ def test_rate_and_quality_grow_with_level(shipped_codec):
     assert all(p1 < p2 for p1, p2 in zip(psnrs, psnrs[1:], strict=False))
     assert bpps[0] < 0.3
     assert bpps[-1] > 0.8
+
+
+def rd_cost(codec, image: np.ndarray, quality: int, refine_steps: int) -> float:  # type: ignore[no-untyped-def]
+    """Return bpp + lambda * 255^2 * MSE of ``image`` coded at ``quality``."""
+    latents = codec.encode(image, quality, refine_steps=refine_steps)
+    decoded = codec.decode(latents).astype(np.float64)
+    bits = 8 * (len(latents.z_stream) + len(latents.y_stream))
+    mse = np.mean((decoded - image) ** 2) / 255**2
+    lmbda = codec.lambdas[quality - 1]
+    return bits / (image.shape[0] * image.shape[1]) + lmbda * 255**2 * mse
+
+
+@pytest.mark.parametrize("quality", [6, 9])
+def test_refinement_lowers_rate_distortion_cost(shipped_codec, quality):
+    image = np.asarray(
+        Image.open(REPO / "assets" / "samples" / "parrots.png").convert("RGB")
+    )
+    crop = image[:128, :160]
+    plain = rd_cost(shipped_codec, crop, quality, 0)
+    refined = rd_cost(shipped_codec, crop, quality, 20)
+    assert refined < plain
+
+
+def test_refinement_keeps_rounding_when_it_does_not_help(shipped_codec):
+    # At quality 2 on this crop, 20 steps find nothing better than rounding.
+    image = np.asarray(
+        Image.open(REPO / "assets" / "samples" / "parrots.png").convert("RGB")
+    )
+    crop = image[:128, :160]
+    assert rd_cost(shipped_codec, crop, 2, 20) <= rd_cost(shipped_codec, crop, 2, 0)

@@ -33,6 +33,7 @@ from aegui.core.errors import AezFormatError
 from aegui.core.intnet import IntegerHyperDecoder
 from aegui.core.intsynth import ExactSynthesis
 from aegui.core.models.hyperprior import (
+    DEFAULT_LAMBDAS,
     DOWNSAMPLING,
     LOG_SCALE_OFFSET,
     LOG_SCALE_STEP,
@@ -41,6 +42,7 @@ from aegui.core.models.hyperprior import (
     MeanScaleHyperprior,
 )
 from aegui.core.progress import part_progress
+from aegui.core.refine import refine_residual
 from aegui.core.tiling import run_tiled
 
 logger = logging.getLogger(__name__)
@@ -112,6 +114,7 @@ class ImageCodec:
         model_id: str,
         digest: bytes,
         synthesis: ExactSynthesis,
+        lambdas: list[float] | None = None,
     ) -> None:
         if len(z_tables) != model.hyper_channels or len(y_tables) != SCALE_LEVELS:
             raise ValueError("Probability tables do not match the model")
@@ -122,6 +125,12 @@ class ImageCodec:
         self.model_id = model_id
         self.digest = digest
         self.synthesis = synthesis
+        # The rate-distortion trade-off of each level, which refinement optimises.
+        self.lambdas = list(lambdas or DEFAULT_LAMBDAS[: model.levels])
+        if len(self.lambdas) != model.levels:
+            raise ValueError(
+                f"The codec has {model.levels} quality levels but {len(self.lambdas)} lambdas"
+            )
 
     @property
     def qualities(self) -> range:
@@ -142,11 +151,19 @@ class ImageCodec:
         rgb: np.ndarray,
         quality: int,
         *,
+        refine_steps: int = 0,
         progress: Progress | None = None,
         cancelled: Cancelled | None = None,
     ) -> Latents:
-        """Code a uint8 HxWx3 image at ``quality``."""
+        """Code a uint8 HxWx3 image at ``quality``.
+
+        With ``refine_steps``, the latents are then refined for this image by
+        that many gradient steps per tile (see ``aegui.core.refine``): smaller
+        files or a higher PSNR, and a much slower encoder.
+        """
         self.check_quality(quality)
+        if refine_steps < 0:
+            raise ValueError(f"Invalid number of refinement steps {refine_steps}")
         if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
             raise ValueError(
                 f"Expected a uint8 HxWx3 array, got {rgb.dtype} {rgb.shape}"
@@ -161,7 +178,7 @@ class ImageCodec:
         x = torch.from_numpy(padded).permute(2, 0, 1)[None]
 
         level = torch.tensor([quality - 1])
-        gain, _ = self.model.gains(level)
+        gain, inv_gain = self.model.gains(level)
         y = run_tiled(
             lambda tile: self.model.g_a(tile.float() / 255),
             x,
@@ -170,7 +187,7 @@ class ImageCodec:
             halo=HALO_PIXELS,
             step=DOWNSAMPLING,
             cancelled=cancelled,
-            progress=part_progress(progress, 0.0, 0.8),
+            progress=part_progress(progress, 0.0, 0.1 if refine_steps else 0.8),
         )
         y_s = y.mul_(gain)
         # h_a downsamples by 4, so y is extended by its edge values to cover
@@ -197,6 +214,15 @@ class ImageCodec:
         residual = y_s[0].double().numpy()
         del y, y_s
         residual -= mean
+        if refine_steps:
+            # Autograd cannot record operations on inference tensors.
+            with torch.inference_mode(False), torch.enable_grad():
+                refine_residual(
+                    self.model.g_s, residual, mean, index, inv_gain.clone(), rgb,
+                    self.lambdas[quality - 1], refine_steps,
+                    progress=part_progress(progress, 0.1, 0.95),
+                    cancelled=cancelled,
+                )  # fmt: skip
         del mean
         np.rint(residual, out=residual)
         bound = self.y_tables.maxima.astype(np.int32)[index]

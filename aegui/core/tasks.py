@@ -129,12 +129,16 @@ def compress_file(
     output: Path,
     quality: int,
     *,
+    refine_steps: int = 0,
     codec: object | None = None,
     overwrite: bool = False,
     progress: Progress | None = None,
     cancelled: Cancelled | None = None,
 ) -> JobResult:
     """Compress one image into a ``.aez`` file and measure bpp and PSNR.
+
+    ``refine_steps`` above 0 refines the latents for this image (see
+    ``aegui.core.refine``), which makes encoding tens of times slower.
 
     The PSNR comes from decoding the written latents, so it also checks that the
     file decodes.
@@ -151,14 +155,17 @@ def compress_file(
     latents = codec.encode(  # type: ignore[attr-defined]
         image.rgb,
         quality,
-        progress=part_progress(progress, 0.05, 0.55),
+        refine_steps=refine_steps,
+        progress=part_progress(progress, 0.05, 0.9 if refine_steps else 0.55),
         cancelled=cancelled,
     )
     data = pack_image(
         codec, latents, mode=image.mode, bit_depth=image.bit_depth, alpha=image.alpha
     )  # type: ignore[arg-type]
     decoded = codec.decode(
-        latents, progress=part_progress(progress, 0.55, 0.95), cancelled=cancelled
+        latents,
+        progress=part_progress(progress, 0.9 if refine_steps else 0.55, 0.95),
+        cancelled=cancelled,
     )  # type: ignore[attr-defined]
     if cancelled is not None and cancelled():
         raise InterruptedError("Cancelled")

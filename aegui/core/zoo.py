@@ -184,6 +184,7 @@ def _build_codec(
         model_id=meta["model_id"],
         digest=digest,
         synthesis=synthesis,
+        lambdas=meta.get("lambdas"),
     )
 
 

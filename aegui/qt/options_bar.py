@@ -119,8 +119,9 @@ class OptionsBar(QWidget):
             return check
         if spec.widget == "choice":
             combo = QComboBox(self)
-            for choice in spec.choices:
-                combo.addItem(str(choice), choice)
+            labels = spec.choice_labels or tuple(str(c) for c in spec.choices)
+            for choice, label in zip(spec.choices, labels, strict=True):
+                combo.addItem(label, choice)
             combo.setCurrentIndex(combo.findData(spec.default))
             combo.currentIndexChanged.connect(
                 lambda _, key=spec.key, combo=combo: self.option_changed.emit(

@@ -47,7 +47,7 @@ def test_settings_survive_restart(qtbot, tiny_codec, tmp_path: Path) -> None:
 def test_fresh_settings_use_defaults(qtbot, window) -> None:
     assert window.size() == DEFAULT_SIZE
     assert window.options.current_operation() == "compress"
-    assert window.options.option_values() == {"quality": 6}
+    assert window.options.option_values() == {"quality": 6, "refine": 0}
     assert window.options.output_dir() is None
     assert window.drop_zone.title.text() == EMPTY_TEXT
 
