@@ -146,8 +146,8 @@ REFINE = OptionSpec(
         "compression"
     ),
     widget="choice",
-    choices=(0, 10, 30, 100),
-    choice_labels=("Off", "10", "30", "100"),
+    choices=(0, 30, 100),
+    choice_labels=("Off", "30", "100"),
 )
 
 

@@ -54,16 +54,16 @@ def test_compress_batch_writes_aez_files(qtbot, window, tmp_path: Path) -> None:
 def test_compress_with_refinement(qtbot, window, tmp_path: Path) -> None:
     refine = window.options.option_boxes["refine"]
     labels = [refine.itemText(i) for i in range(refine.count())]
-    assert labels == ["Off", "10", "30", "100"]
-    window.options.set_option("refine", 10)
+    assert labels == ["Off", "30", "100"]
+    window.options.set_option("refine", 30)
 
     window.add_paths(write_photos(tmp_path, 1))
     wait_idle(qtbot, window)
 
     (job,) = window.queue.jobs
     assert job.status is JobStatus.DONE, job.error
-    assert job.options["refine"] == 10
-    assert cell(window, 0, Column.OPERATION) == "Compress · q6 · refine 10"
+    assert job.options["refine"] == 30
+    assert cell(window, 0, Column.OPERATION) == "Compress · q6 · refine 30"
 
 
 def test_decompress_batch_writes_pngs(qtbot, window, tmp_path: Path) -> None:
