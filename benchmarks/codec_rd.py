@@ -183,7 +183,9 @@ def make_avif_codec(qualities: Sequence[int], threads: int | None) -> CodecUnder
 # aegui codec
 
 
-def make_aegui_codec(qualities: Sequence[int] | None) -> CodecUnderTest:
+def make_aegui_codec(
+    qualities: Sequence[int] | None, refine_steps: int = 0
+) -> CodecUnderTest:
     """Load the shipped aegui model and return it as a codec under test.
 
     Raises:
@@ -211,14 +213,17 @@ def make_aegui_codec(qualities: Sequence[int] | None) -> CodecUnderTest:
             f"aegui qualities {invalid} are not available; the model offers "
             f"{list(available)}"
         )
+    description = f"aegui learned codec, torch {torch.__version__}, CPU"
+    if refine_steps:
+        description += f", {refine_steps} refinement steps"
     return CodecUnderTest(
         key="aegui",
         name="aegui",
-        description=f"aegui learned codec, torch {torch.__version__}, CPU",
+        description=description,
         qualities=chosen,
-        encode=codec.compress,
+        encode=lambda rgb, quality: codec.compress(rgb, quality, refine_steps),
         decode=codec.decompress,
-        extra_meta={"model_load_time": load_time},
+        extra_meta={"model_load_time": load_time, "refine_steps": refine_steps},
     )
 
 
@@ -651,6 +656,13 @@ def setup_args() -> argparse.ArgumentParser:
         help="torch threads and AVIF encoder threads (default: library defaults)",
     )
     parser.add_argument(
+        "--refine",
+        type=int,
+        default=0,
+        metavar="STEPS",
+        help="refinement steps for aegui, as in 'aegui compress --refine' (default 0)",
+    )
+    parser.add_argument(
         "--bd-codec",
         default="aegui",
         choices=CODEC_KEYS,
@@ -660,7 +672,10 @@ def setup_args() -> argparse.ArgumentParser:
 
 
 def make_codecs(
-    keys: Sequence[str], qualities: dict[str, tuple[int, ...]], threads: int | None
+    keys: Sequence[str],
+    qualities: dict[str, tuple[int, ...]],
+    threads: int | None,
+    refine_steps: int = 0,
 ) -> list[CodecUnderTest]:
     """Create the codecs named by ``keys``, each with its qualities."""
     codecs = []
@@ -673,7 +688,7 @@ def make_codecs(
             chosen = qualities.get(key, DEFAULT_QUALITIES[key])
             codecs.append(make_avif_codec(chosen, threads))
         else:
-            codecs.append(make_aegui_codec(qualities.get(key)))
+            codecs.append(make_aegui_codec(qualities.get(key), refine_steps))
     return codecs
 
 
@@ -717,7 +732,9 @@ def run_benchmark(args: argparse.Namespace) -> None:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     images = load_images(args.data, args.images)
-    codecs = make_codecs(keys, qualities, args.threads)
+    if args.refine < 0:
+        raise BenchmarkError(f"invalid --refine {args.refine}; expected N >= 0")
+    codecs = make_codecs(keys, qualities, args.threads, args.refine)
     meta = build_meta(args.data, [source for source, _ in images])
 
     curves: dict[str, RDCurve] = {}

@@ -118,6 +118,50 @@ def speed_section(folder: Path) -> list[str]:
     return [*lines, ""]
 
 
+TRIAL_FILES = ("codec-quantizer-trials.json", "codec-refine-100.json")
+
+
+def trials_section(folder: Path) -> list[str]:
+    """Other ways of choosing the coded symbols: dead zones and refinement."""
+    reports = [data for data in (read(name, folder) for name in TRIAL_FILES) if data]
+    if not reports:
+        return []
+    lines = [
+        "## Compression: choosing the coded symbols",
+        "",
+        "The same photos coded with other choices of the symbols of `y`, decoded "
+        "with the shipped decoder. Changes in bits (all coded bytes) and PSNR are "
+        "against plain rounding, averaged over the photos and quality levels; "
+        "`refine N` is `aegui compress --refine N`.",
+        "",
+    ]
+    for data in reports:
+        meta, rows = data["meta"], data["results"]
+        images = ", ".join(sorted({row["image"] for row in rows}))
+        qualities = ", ".join(str(q) for q in sorted({row["quality"] for row in rows}))
+        lines += [
+            f"Measured {meta['date']} on {meta['machine']['cpu']}, "
+            f"{meta['machine']['cores']} threads, with `{meta['command']}`: "
+            f"{images} at qualities {qualities}.",
+            "",
+            "| trial | bits | PSNR | encode (s) |",
+            "| --- | --- | --- | --- |",
+        ]
+        for name, change in data["summary"].items():
+            lines.append(
+                table_row(
+                    [
+                        name,
+                        f"{change['bpp_change_percent']:+.1f} %",
+                        f"{change['psnr_change_db']:+.2f} dB",
+                        f"{change['encode_seconds']:.1f}",
+                    ]
+                )
+            )
+        lines.append("")
+    return lines
+
+
 def gui_section(folder: Path) -> list[str]:
     """Event-loop stalls while the window runs a batch."""
     data = read("gui-responsiveness.json", folder)
@@ -354,6 +398,7 @@ def main(argv: list[str] | None = None) -> int:
     for section in (
         codec_section,
         speed_section,
+        trials_section,
         denoise_section,
         stylize_section,
         gui_section,

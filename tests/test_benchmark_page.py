@@ -111,3 +111,31 @@ def test_denoise_and_stylize_sections(tmp_path: Path) -> None:
     )
     assert "| older 0.1 | 0.400 | 0.600 | 0.2000 | 0.02000 | - | 0.300 |" in text
     assert "## Compression" not in text
+
+
+def test_trials_section(tmp_path: Path) -> None:
+    trials = {
+        "meta": {
+            "machine": {"cpu": "Test CPU", "cores": 2},
+            "date": "2026-12-05T23:00:00+00:00",
+            "command": "python benchmarks/codec_quantizer_trials.py",
+        },
+        "summary": {
+            "refine 30": {
+                "bpp_change_percent": -1.92,
+                "psnr_change_db": 0.115,
+                "encode_seconds": 32.0,
+            }
+        },
+        "results": [
+            {"image": "kodim23", "quality": 9, "trial": "round"},
+            {"image": "kodim05", "quality": 2, "trial": "round"},
+        ],
+    }
+    (tmp_path / "codec-quantizer-trials.json").write_text(json.dumps(trials))
+    page = tmp_path / "page.md"
+    load_write_page().main(["--results", str(tmp_path), "--out", str(page)])
+    text = page.read_text()
+    assert "## Compression: choosing the coded symbols" in text
+    assert "kodim05, kodim23 at qualities 2, 9" in text
+    assert "| refine 30 | -1.9 % | +0.12 dB | 32.0 |" in text

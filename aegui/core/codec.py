@@ -332,11 +332,11 @@ class ImageCodec:
 
     # Whole files
 
-    def compress(self, rgb: np.ndarray, quality: int) -> bytes:
+    def compress(self, rgb: np.ndarray, quality: int, refine_steps: int = 0) -> bytes:
         """Return the ``.aez`` bytes of a uint8 HxWx3 image."""
         from aegui.core.container import pack_image
 
-        return pack_image(self, self.encode(rgb, quality))
+        return pack_image(self, self.encode(rgb, quality, refine_steps=refine_steps))
 
     def decompress(self, data: bytes) -> np.ndarray:
         """Return the uint8 HxWx3 image stored in ``.aez`` bytes."""
