@@ -182,9 +182,8 @@ def _refine_tile(
         if progress is not None:
             progress(1.0)
         return
-    target = torch.from_numpy(
-        np.ascontiguousarray(image[pixel_top:pixel_bottom, pixel_left:pixel_right])
-    )
+    # A copy, because the photo's array may be read-only.
+    target = torch.tensor(image[pixel_top:pixel_bottom, pixel_left:pixel_right])
     target = target.permute(2, 0, 1)[None].float() / 255
     crop = (
         slice(None),

@@ -47,6 +47,7 @@ def test_denoise_offered_with_model(qtbot, tiny_denoiser, settings, conflicts) -
     assert not slider.isEnabled()
     assert window.options.option_values() == {
         "quality": 6,
+        "refine": 0,
         "strength_auto": 1,
         "strength": 100,
         "passes": 1,
