@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -120,7 +121,10 @@ def refine_residual(
     """
     if steps <= 0:
         return
-    generator = torch.Generator().manual_seed(SEED)
+    problem = _Problem(
+        synthesis, residual, mean, index, inv_gain, image, lmbda, steps,
+        torch.Generator().manual_seed(SEED),
+    )  # fmt: skip
     _, rows, columns = residual.shape
     tiles = [
         (row_range, column_range)
@@ -131,28 +135,38 @@ def refine_residual(
         tile_progress = part_progress(
             progress, number / len(tiles), (number + 1) / len(tiles)
         )
-        _refine_tile(
-            synthesis, residual, mean, index, inv_gain, image, lmbda, steps,
-            row_range, column_range, generator, tile_progress, cancelled,
-        )  # fmt: skip
+        _refine_tile(problem, row_range, column_range, tile_progress, cancelled)
+
+
+@dataclass
+class _Problem:
+    """What every tile of one refinement shares (see ``refine_residual``)."""
+
+    synthesis: nn.Module
+    residual: np.ndarray
+    mean: np.ndarray
+    index: np.ndarray
+    inv_gain: torch.Tensor
+    image: np.ndarray
+    lmbda: float
+    steps: int
+    generator: torch.Generator
 
 
 def _refine_tile(
-    synthesis: nn.Module,
-    residual: np.ndarray,
-    mean: np.ndarray,
-    index: np.ndarray,
-    inv_gain: torch.Tensor,
-    image: np.ndarray,
-    lmbda: float,
-    steps: int,
+    problem: _Problem,
     row_range: tuple[int, int],
     column_range: tuple[int, int],
-    generator: torch.Generator,
     progress: Progress | None,
     cancelled: Cancelled | None,
 ) -> None:
     """Refine the latents of one tile, with its halo held at rounded values."""
+    synthesis, residual, mean, index = (
+        problem.synthesis, problem.residual, problem.mean, problem.index,
+    )  # fmt: skip
+    inv_gain, image, lmbda, steps = (
+        problem.inv_gain, problem.image, problem.lmbda, problem.steps,
+    )  # fmt: skip
     _, rows, columns = residual.shape
     height, width = image.shape[:2]
     (top, bottom), (left, right) = row_range, column_range
@@ -220,7 +234,7 @@ def _refine_tile(
         temperature = (
             START_TEMPERATURE * (END_TEMPERATURE / START_TEMPERATURE) ** fraction
         )
-        loss = loss_of(annealed_rounding(latents, temperature, generator))
+        loss = loss_of(annealed_rounding(latents, temperature, problem.generator))
         # Only the latents need a gradient, not the weights of g_s.
         (latents.grad,) = torch.autograd.grad(loss, latents)
         optimizer.step()
