@@ -29,6 +29,7 @@ import argparse
 import datetime
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -54,7 +55,9 @@ DEFAULT_OUT = ROOT / "benchmarks" / "results" / "codec-quantizer-trials.json"
 logger = logging.getLogger("codec_quantizer_trials")
 
 
-def coding_inputs(codec: ImageCodec, rgb: np.ndarray, quality: int) -> dict[str, Any]:
+def run_encoder_to_symbols(
+    codec: ImageCodec, rgb: np.ndarray, quality: int
+) -> dict[str, Any]:
     """Run the shipped encoder up to the symbols of ``y`` and return what coding needs."""
     model = codec.model
     height, width = rgb.shape[:2]
@@ -87,7 +90,7 @@ def coding_inputs(codec: ImageCodec, rgb: np.ndarray, quality: int) -> dict[str,
     }
 
 
-def symbols_of(
+def round_with_deadzone(
     residual: torch.Tensor, deadzone: float, bound: torch.Tensor
 ) -> np.ndarray:
     """Round ``residual`` with a dead zone of ``deadzone`` and clip it to the tables."""
@@ -101,8 +104,8 @@ def deadzone_latents(
 ) -> Latents:
     """Code ``rgb`` as the shipped encoder does, but with a dead zone in the rounding."""
     with torch.no_grad():
-        inputs = coding_inputs(codec, rgb, quality)
-    symbols = symbols_of(inputs["residual"], deadzone, inputs["bound"])
+        inputs = run_encoder_to_symbols(codec, rgb, quality)
+    symbols = round_with_deadzone(inputs["residual"], deadzone, inputs["bound"])
     z_hat = inputs["z_hat"]
     channel = np.broadcast_to(np.arange(z_hat.shape[0])[:, None, None], z_hat.shape)
     height, width = rgb.shape[:2]
@@ -186,8 +189,6 @@ def main(argv: list[str] | None = None) -> None:
     if not args.data.is_dir():
         parser.error(f"{args.data}: no such folder (the Kodak photos are needed)")
     codec = load_codec()
-    for parameter in codec.model.parameters():
-        parameter.requires_grad_(False)
     trials: list[tuple[str, float]] = [("round", 0.0)]
     trials += [("deadzone", float(v)) for v in args.deadzones.split(",") if v]
     trials += [("refine", float(v)) for v in args.refine_steps.split(",") if v]
@@ -207,7 +208,8 @@ def main(argv: list[str] | None = None) -> None:
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
                 timespec="seconds"
             ),
-            "machine": {"cpu": cpu_name(), "cores": torch.get_num_threads()},
+            "machine": {"cpu": cpu_name(), "cores": os.cpu_count()},
+            "torch_threads": torch.get_num_threads(),
             "model": codec.model_id,
             "command": "python benchmarks/codec_quantizer_trials.py "
             + " ".join(sys.argv[1:] if argv is None else argv),

@@ -733,7 +733,7 @@ def run_benchmark(args: argparse.Namespace) -> None:
         torch.set_num_threads(args.threads)
     images = load_images(args.data, args.images)
     if args.refine < 0:
-        raise BenchmarkError(f"invalid --refine {args.refine}; expected N >= 0")
+        raise BenchmarkError(f"Invalid --refine {args.refine}: use 0 or more steps")
     codecs = make_codecs(keys, qualities, args.threads, args.refine)
     meta = build_meta(args.data, [source for source, _ in images])
 

@@ -122,7 +122,7 @@ TRIAL_FILES = ("codec-quantizer-trials.json", "codec-refine-100.json")
 
 
 def trials_section(folder: Path) -> list[str]:
-    """Other ways of choosing the coded symbols: dead zones and refinement."""
+    """Return the section on other ways of choosing the coded symbols."""
     reports = [data for data in (read(name, folder) for name in TRIAL_FILES) if data]
     if not reports:
         return []

@@ -590,11 +590,22 @@ def test_training_on_empty_folder_fails_cleanly(tmp_path, capsys, kind):
     assert f"aegui: No training images found in {tmp_path}" in capsys.readouterr().err
 
 
-def test_compress_with_refinement(tiny_codec, photo_file, tmp_path, capsys):
+def test_compress_with_refinement(tiny_codec, photo_file, tmp_path, monkeypatch):
+    import aegui.core.codec as codec_module
+    from aegui.core.refine import refine_residual
+
+    steps = []
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        steps.append(args[7])
+        refine_residual(*args, **kwargs)
+
+    monkeypatch.setattr(codec_module, "refine_residual", spy)
     out = tmp_path / "out"
     args = ["compress", str(photo_file), "-o", str(out), "--refine", "2"]
     assert main(args) == EXIT_OK
     assert (out / f"{photo_file.stem}.aez").read_bytes().startswith(MAGIC)
+    assert steps == [2]
 
 
 @pytest.mark.parametrize("steps", ["-1", "1001", "2.5", "many"])

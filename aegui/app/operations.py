@@ -141,9 +141,9 @@ REFINE = OptionSpec(
     maximum=100,
     default=0,
     tooltip=(
-        "Gradient steps that fit the coded latents to each photo: smaller files "
-        "and a sharper picture, but each step takes about twice as long as a plain "
-        "compression"
+        "Gradient steps that fit the coded latents to each photo: a sharper "
+        "picture at high quality, slightly smaller files at low and middle "
+        "quality, but slow: about 3 s per step and megapixel on two cores"
     ),
     widget="choice",
     choices=(0, 30, 100),

@@ -129,7 +129,8 @@ class ImageCodec:
         self.lambdas = list(lambdas or DEFAULT_LAMBDAS[: model.levels])
         if len(self.lambdas) != model.levels:
             raise ValueError(
-                f"The codec has {model.levels} quality levels but {len(self.lambdas)} lambdas"
+                f"The codec has {model.levels} quality levels but its weights list "
+                f"{len(self.lambdas)} lambdas"
             )
 
     @property
@@ -163,7 +164,9 @@ class ImageCodec:
         """
         self.check_quality(quality)
         if refine_steps < 0:
-            raise ValueError(f"Invalid number of refinement steps {refine_steps}")
+            raise ValueError(
+                f"Invalid number of refinement steps {refine_steps}: use 0 or more"
+            )
         if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
             raise ValueError(
                 f"Expected a uint8 HxWx3 array, got {rgb.dtype} {rgb.shape}"

@@ -51,7 +51,13 @@ def test_compress_batch_writes_aez_files(qtbot, window, tmp_path: Path) -> None:
     assert temporary_files(tmp_path) == []
 
 
-def test_compress_with_refinement(qtbot, window, tmp_path: Path) -> None:
+def test_compress_with_refinement(qtbot, window, tmp_path: Path, monkeypatch) -> None:
+    import aegui.core.codec as codec_module
+
+    steps = []
+    monkeypatch.setattr(
+        codec_module, "refine_residual", lambda *args, **kwargs: steps.append(args[7])
+    )
     refine = window.options.option_boxes["refine"]
     labels = [refine.itemText(i) for i in range(refine.count())]
     assert labels == ["Off", "30", "100"]
@@ -64,6 +70,7 @@ def test_compress_with_refinement(qtbot, window, tmp_path: Path) -> None:
     assert job.status is JobStatus.DONE, job.error
     assert job.options["refine"] == 30
     assert cell(window, 0, Column.OPERATION) == "Compress · q6 · refine 30"
+    assert steps == [30]
 
 
 def test_decompress_batch_writes_pngs(qtbot, window, tmp_path: Path) -> None:
