@@ -38,13 +38,11 @@ from typing import Any
 import numpy as np
 import torch
 from PIL import Image
-from torch.nn import functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import cpu_name  # noqa: E402
 
-from aegui.core.codec import ImageCodec, Latents, load_codec, padded_size  # noqa: E402
-from aegui.core.container import Y_SCALE, Z_SCALE, latent_grids  # noqa: E402
+from aegui.core.codec import ImageCodec, Latents, load_codec  # noqa: E402
 from aegui.core.entropy import encode_symbols  # noqa: E402
 from aegui.core.metrics import psnr  # noqa: E402
 
@@ -53,41 +51,6 @@ DEFAULT_DATA = ROOT.parent / "shared" / "datasets" / "kodak24"
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "codec-quantizer-trials.json"
 
 logger = logging.getLogger("codec_quantizer_trials")
-
-
-def run_encoder_to_symbols(
-    codec: ImageCodec, rgb: np.ndarray, quality: int
-) -> dict[str, Any]:
-    """Run the shipped encoder up to the symbols of ``y`` and return what coding needs."""
-    model = codec.model
-    height, width = rgb.shape[:2]
-    padded_w, padded_h = padded_size(width, height)
-    padded = np.pad(
-        rgb, ((0, padded_h - height), (0, padded_w - width), (0, 0)), mode="edge"
-    )
-    x = torch.from_numpy(padded).permute(2, 0, 1)[None].float() / 255
-    gain, _ = model.gains(torch.tensor([quality - 1]))
-    y_s = model.g_a(x) * gain
-    (z_rows, z_columns), (rows, columns) = latent_grids(width, height)
-    ratio = Z_SCALE // Y_SCALE
-    extended = F.pad(
-        y_s,
-        (0, ratio * z_columns - columns, 0, ratio * z_rows - rows),
-        mode="replicate",
-    )
-    z = model.h_a(extended)[0].double().numpy()
-    z_hat = np.clip(
-        np.rint(z).astype(np.int64),
-        codec.z_tables.minima[:, None, None],
-        codec.z_tables.maxima[:, None, None],
-    )
-    mean, index = codec._hyper_decode(z_hat, (rows, columns))
-    return {
-        "z_hat": z_hat,
-        "index": index,
-        "residual": y_s - torch.from_numpy(mean).float()[None],
-        "bound": torch.from_numpy(codec.y_tables.maxima.astype(np.float32)[index]),
-    }
 
 
 def round_with_deadzone(
@@ -103,10 +66,9 @@ def deadzone_latents(
     codec: ImageCodec, rgb: np.ndarray, quality: int, deadzone: float
 ) -> Latents:
     """Code ``rgb`` as the shipped encoder does, but with a dead zone in the rounding."""
-    with torch.no_grad():
-        inputs = run_encoder_to_symbols(codec, rgb, quality)
-    symbols = round_with_deadzone(inputs["residual"], deadzone, inputs["bound"])
-    z_hat = inputs["z_hat"]
+    z_hat, residual, _, index = codec._analyse(rgb, quality)
+    bound = torch.from_numpy(codec.y_tables.maxima.astype(np.float32)[index])
+    symbols = round_with_deadzone(torch.from_numpy(residual)[None], deadzone, bound)
     channel = np.broadcast_to(np.arange(z_hat.shape[0])[:, None, None], z_hat.shape)
     height, width = rgb.shape[:2]
     return Latents(
@@ -116,7 +78,7 @@ def deadzone_latents(
         z_shape=tuple(z_hat.shape),  # type: ignore[arg-type]
         y_shape=tuple(symbols.shape),  # type: ignore[arg-type]
         z_stream=encode_symbols(z_hat, channel, codec.z_tables),
-        y_stream=encode_symbols(symbols, inputs["index"], codec.y_tables),
+        y_stream=encode_symbols(symbols, index, codec.y_tables),
     )
 
 

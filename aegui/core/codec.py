@@ -172,56 +172,18 @@ class ImageCodec:
                 f"Expected a uint8 HxWx3 array, got {rgb.dtype} {rgb.shape}"
             )
         height, width = rgb.shape[:2]
-        padded_w, padded_h = padded_size(width, height)
-        # Pad and keep the image as uint8; each tile is converted to float on its
-        # own, so a large photo never exists as a whole float tensor.
-        padded = np.pad(
-            rgb, ((0, padded_h - height), (0, padded_w - width), (0, 0)), mode="edge"
-        )
-        x = torch.from_numpy(padded).permute(2, 0, 1)[None]
-
-        level = torch.tensor([quality - 1])
-        gain, inv_gain = self.model.gains(level)
-        y = run_tiled(
-            lambda tile: self.model.g_a(tile.float() / 255),
-            x,
-            scale=Fraction(1, 16),
-            tile=TILE_PIXELS,
-            halo=HALO_PIXELS,
-            step=DOWNSAMPLING,
-            cancelled=cancelled,
+        z_hat, residual, mean, index = self._analyse(
+            rgb,
+            quality,
             progress=part_progress(progress, 0.0, 0.1 if refine_steps else 0.8),
+            cancelled=cancelled,
         )
-        y_s = y.mul_(gain)
-        # h_a downsamples by 4, so y is extended by its edge values to cover
-        # z's grid; the extra cells are never coded.
-        (z_rows, z_columns), (rows, columns) = latent_grids(width, height)
-        ratio = Z_SCALE // Y_SCALE
-        y_extended = F.pad(
-            y_s,
-            (0, ratio * z_columns - columns, 0, ratio * z_rows - rows),
-            mode="replicate",
-        )
-        z = self.model.h_a(y_extended)[0].double().numpy()
-        del y_extended
-        z_hat = np.clip(
-            np.rint(z).astype(np.int64),
-            self.z_tables.minima[:, None, None],
-            self.z_tables.maxima[:, None, None],
-        )
-        _check_cancelled(cancelled)
-
-        mean, index = self._hyper_decode(z_hat, (rows, columns))
-        # Work in place where possible, because for a large photo each of these
-        # arrays takes hundreds of MB.
-        residual = y_s[0].double().numpy()
-        del y, y_s
-        residual -= mean
         if refine_steps:
             # Autograd cannot record operations on inference tensors.
             with torch.inference_mode(False), torch.enable_grad():
+                _, inv_gain = self.model.gains(torch.tensor([quality - 1]))
                 refine_residual(
-                    self.model.g_s, residual, mean, index, inv_gain.clone(), rgb,
+                    self.model.g_s, residual, mean, index, inv_gain, rgb,
                     self.lambdas[quality - 1], refine_steps,
                     progress=part_progress(progress, 0.1, 0.95),
                     cancelled=cancelled,
@@ -249,6 +211,69 @@ class ImageCodec:
             z_stream=z_stream,
             y_stream=y_stream,
         )
+
+    @torch.inference_mode()
+    def _analyse(
+        self,
+        rgb: np.ndarray,
+        quality: int,
+        *,
+        progress: Progress | None = None,
+        cancelled: Cancelled | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Run the encoder networks on a uint8 HxWx3 image at ``quality``.
+
+        Returns ``z_hat`` (int64, as coded), the unrounded residual
+        ``y_s - mean`` and the exact ``mean`` (float64), and the scale index of
+        every latent.
+        """
+        height, width = rgb.shape[:2]
+        padded_w, padded_h = padded_size(width, height)
+        # Pad and keep the image as uint8; each tile is converted to float on its
+        # own, so a large photo never exists as a whole float tensor.
+        padded = np.pad(
+            rgb, ((0, padded_h - height), (0, padded_w - width), (0, 0)), mode="edge"
+        )
+        x = torch.from_numpy(padded).permute(2, 0, 1)[None]
+
+        level = torch.tensor([quality - 1])
+        gain, _ = self.model.gains(level)
+        y = run_tiled(
+            lambda tile: self.model.g_a(tile.float() / 255),
+            x,
+            scale=Fraction(1, 16),
+            tile=TILE_PIXELS,
+            halo=HALO_PIXELS,
+            step=DOWNSAMPLING,
+            cancelled=cancelled,
+            progress=progress,
+        )
+        y_s = y.mul_(gain)
+        # h_a downsamples by 4, so y is extended by its edge values to cover
+        # z's grid; the extra cells are never coded.
+        (z_rows, z_columns), (rows, columns) = latent_grids(width, height)
+        ratio = Z_SCALE // Y_SCALE
+        y_extended = F.pad(
+            y_s,
+            (0, ratio * z_columns - columns, 0, ratio * z_rows - rows),
+            mode="replicate",
+        )
+        z = self.model.h_a(y_extended)[0].double().numpy()
+        del y_extended
+        z_hat = np.clip(
+            np.rint(z).astype(np.int64),
+            self.z_tables.minima[:, None, None],
+            self.z_tables.maxima[:, None, None],
+        )
+        _check_cancelled(cancelled)
+
+        mean, index = self._hyper_decode(z_hat, (rows, columns))
+        # Work in place where possible, because for a large photo each of these
+        # arrays takes hundreds of MB.
+        residual = y_s[0].double().numpy()
+        del y, y_s
+        residual -= mean
+        return z_hat, residual, mean, index
 
     def _hyper_decode(
         self, z_hat: np.ndarray, y_grid: tuple[int, int]
