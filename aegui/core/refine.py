@@ -14,7 +14,7 @@ Only the encoder changes. The file contains ordinary symbols coded with the usua
 tables and decodes exactly as any other, on every machine.
 
 The photo is refined in tiles of latents, one after the other, so memory stays
-bounded: each tile sees a halo of neighbouring latents held at their current
+bounded: each tile uses a halo of neighbouring latents held at their current
 rounded values, and its loss counts the pixels it covers and a ring around them.
 """
 
