@@ -584,6 +584,14 @@ def test_training_scales_must_be_fractions(tmp_path, scales):
     assert exit_info.value.code == EXIT_USAGE
 
 
+@pytest.mark.parametrize("crop", ["160", "0", "-64", "big"])
+def test_training_crop_must_fit_the_codec(tmp_path, capsys, crop):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "compression", "--data", str(tmp_path), "--crop", crop])
+    assert exit_info.value.code == EXIT_USAGE
+    assert "--crop: invalid" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("kind", ["compression", "denoise"])
 def test_training_on_empty_folder_fails_cleanly(tmp_path, capsys, kind):
     assert main(["train", kind, "--data", str(tmp_path)]) == EXIT_FAILED

@@ -10,8 +10,10 @@ from typing import Any
 
 import torch
 
+from aegui.argtypes import above_zero
 from aegui.core.models.hyperprior import (
     DEFAULT_LAMBDAS,
+    DOWNSAMPLING,
     MeanScaleHyperprior,
     resample_gains,
 )
@@ -49,7 +51,12 @@ def setup_args(parser: argparse.ArgumentParser) -> None:
         default=96,
         help="channels of the hyperprior h_a/h_s",
     )
-    parser.add_argument("--crop", type=int, default=192, help="crop size in pixels")
+    parser.add_argument(
+        "--crop",
+        type=crop_size,
+        default=192,
+        help=f"crop size in pixels, a multiple of {DOWNSAMPLING}",
+    )
     parser.add_argument("--batch", type=int, default=8, help="crops per step")
     parser.add_argument(
         "--lr", type=float, default=2e-4, help="peak learning rate, decayed on a cosine"
@@ -70,6 +77,17 @@ def setup_args(parser: argparse.ArgumentParser) -> None:
         help="share of crops replaced by flat color or gentle gradients",
     )
     add_init_option(parser)
+
+
+def crop_size(text: str) -> int:
+    """Parse a crop size that the codec's total downsampling divides."""
+    size = above_zero(int)(text)
+    if size % DOWNSAMPLING:
+        raise argparse.ArgumentTypeError(
+            f"invalid crop {size}: choose a multiple of {DOWNSAMPLING}, "
+            f"the codec's total downsampling"
+        )
+    return size
 
 
 def scale_list(text: str) -> tuple[float, ...]:
