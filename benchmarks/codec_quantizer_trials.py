@@ -13,7 +13,9 @@ and reports bpp (all coded bytes, without the container header) and RGB PSNR.
   optimised quantization.
 * ``refine N``: ``aegui compress --refine N``, N gradient steps per tile on
   the rate-distortion loss (``aegui.core.refine``), then rounding. ``z`` stays
-  as the encoder chose it.
+  as the encoder chose it. On CPUs with native bfloat16, ``g_s`` runs in
+  bfloat16 during the steps, as in ``aegui compress``.
+* ``refine-float32 N``: the same in float32 throughout, to compare.
 
 For each trial the summary gives the mean change in bpp (percent) and PSNR
 (dB) against ``round`` over the photos and levels. Results go to
@@ -90,6 +92,13 @@ def run_trial(
     started = time.perf_counter()
     if kind == "deadzone":
         latents = deadzone_latents(codec, rgb, quality, value)
+    elif kind == "refine-float32":
+        default = codec.refine_in_bfloat16
+        codec.refine_in_bfloat16 = False
+        try:
+            latents = codec.encode(rgb, quality, refine_steps=int(value))
+        finally:
+            codec.refine_in_bfloat16 = default
     else:
         refine_steps = int(value) if kind == "refine" else 0
         latents = codec.encode(rgb, quality, refine_steps=refine_steps)
@@ -108,7 +117,7 @@ def trial_name(trial: tuple[str, float]) -> str:
     kind, value = trial
     if kind == "round":
         return kind
-    return f"{kind} {int(value) if kind == 'refine' else value:g}"
+    return f"{kind} {value if kind == 'deadzone' else int(value):g}"
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
@@ -142,6 +151,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--qualities", default="2,6,9")
     parser.add_argument("--deadzones", default="0.05,0.1")
     parser.add_argument("--refine-steps", default="30")
+    parser.add_argument("--float32-refine-steps", default="",
+                        help="refinement steps to run in float32 as well")  # fmt: skip
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
@@ -154,6 +165,9 @@ def main(argv: list[str] | None = None) -> None:
     trials: list[tuple[str, float]] = [("round", 0.0)]
     trials += [("deadzone", float(v)) for v in args.deadzones.split(",") if v]
     trials += [("refine", float(v)) for v in args.refine_steps.split(",") if v]
+    trials += [
+        ("refine-float32", float(v)) for v in args.float32_refine_steps.split(",") if v
+    ]
     torch.manual_seed(0)
     rows = []
     for name in args.images.split(","):
@@ -173,6 +187,7 @@ def main(argv: list[str] | None = None) -> None:
             "machine": {"cpu": cpu_name(), "cores": os.cpu_count()},
             "torch_threads": torch.get_num_threads(),
             "model": codec.model_id,
+            "refine_bfloat16": codec.refine_in_bfloat16,
             "command": "python benchmarks/codec_quantizer_trials.py "
             + " ".join(sys.argv[1:] if argv is None else argv),
         },

@@ -216,6 +216,8 @@ def make_aegui_codec(
     description = f"aegui learned codec, torch {torch.__version__}, CPU"
     if refine_steps:
         description += f", {refine_steps} refinement steps"
+        if codec.refine_in_bfloat16:
+            description += " in bfloat16"
     return CodecUnderTest(
         key="aegui",
         name="aegui",
@@ -223,7 +225,11 @@ def make_aegui_codec(
         qualities=chosen,
         encode=lambda rgb, quality: codec.compress(rgb, quality, refine_steps),
         decode=codec.decompress,
-        extra_meta={"model_load_time": load_time, "refine_steps": refine_steps},
+        extra_meta={
+            "model_load_time": load_time,
+            "refine_steps": refine_steps,
+            "refine_bfloat16": bool(refine_steps) and codec.refine_in_bfloat16,
+        },
     )
 
 

@@ -116,9 +116,11 @@ def test_encode_honours_cancel(tiny_codec, monkeypatch):
         tiny_codec.encode(natural_image(200, 200), 4, cancelled=lambda: True)
 
 
-def test_refined_coding_repeats_and_decodes(tiny_codec, monkeypatch):
+@pytest.mark.parametrize("bfloat16", [False, True])
+def test_refined_coding_repeats_and_decodes(tiny_codec, monkeypatch, bfloat16):
     # Small tiles, so the image spans several of them.
     monkeypatch.setattr(refine_module, "TILE_LATENTS", 2)
+    monkeypatch.setattr(tiny_codec, "refine_in_bfloat16", bfloat16)
     image = natural_image(70, 50)
     reports: list[float] = []
     first = tiny_codec.encode(image, 6, refine_steps=3, progress=reports.append)

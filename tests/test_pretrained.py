@@ -11,6 +11,7 @@ import torch
 from PIL import Image
 
 from aegui.core.metrics import psnr
+from aegui.core.precision import native_bfloat16
 from aegui.core.weights import sha256_file
 from tests.conftest import KODAK, REPO
 
@@ -99,8 +100,14 @@ def rd_cost(codec, image: np.ndarray, quality: int, refine_steps: int) -> float:
     return bits / (image.shape[0] * image.shape[1]) + lmbda * 255**2 * mse
 
 
+@pytest.mark.parametrize("bfloat16", [False, True])
 @pytest.mark.parametrize("quality", [6, 9])
-def test_refinement_lowers_rate_distortion_cost(shipped_codec, quality):
+def test_refinement_lowers_rate_distortion_cost(
+    shipped_codec, monkeypatch, quality, bfloat16
+):
+    if bfloat16 and not native_bfloat16():
+        pytest.skip("this CPU emulates bfloat16, so refinement does not use it")
+    monkeypatch.setattr(shipped_codec, "refine_in_bfloat16", bfloat16)
     image = np.asarray(
         Image.open(REPO / "assets" / "samples" / "parrots.png").convert("RGB")
     )

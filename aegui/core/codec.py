@@ -41,6 +41,7 @@ from aegui.core.models.hyperprior import (
     SCALE_LEVELS,
     MeanScaleHyperprior,
 )
+from aegui.core.precision import native_bfloat16
 from aegui.core.progress import part_progress
 from aegui.core.refine import refine_residual
 from aegui.core.tiling import run_tiled
@@ -125,6 +126,8 @@ class ImageCodec:
         self.model_id = model_id
         self.digest = digest
         self.synthesis = synthesis
+        # Refinement runs g_s in bfloat16 where the CPU does that natively.
+        self.refine_in_bfloat16 = native_bfloat16()
         # The rate-distortion trade-off of each level, which refinement optimises.
         self.lambdas = list(lambdas or DEFAULT_LAMBDAS[: model.levels])
         if len(self.lambdas) != model.levels:
@@ -185,6 +188,7 @@ class ImageCodec:
                 refine_residual(
                     self.model.g_s, residual, mean, index, inv_gain, rgb,
                     self.lambdas[quality - 1], refine_steps,
+                    bfloat16=self.refine_in_bfloat16,
                     progress=part_progress(progress, 0.1, 0.95),
                     cancelled=cancelled,
                 )  # fmt: skip

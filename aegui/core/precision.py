@@ -4,7 +4,9 @@
 The denoiser and the stylizer run about twice as fast in bfloat16 on such CPUs
 (AVX512-BF16 or AMX, through oneDNN). Elsewhere bfloat16 is emulated and slower
 than float32, so the loaders request it only where ``native_bfloat16`` returns True.
-The codec never uses it: its decoder must give the same pixels everywhere.
+The codec's decoder never uses it, because it must give the same pixels
+everywhere. Only the encoder's optional refinement does, to search faster for
+the symbols it then codes exactly.
 """
 
 from __future__ import annotations
