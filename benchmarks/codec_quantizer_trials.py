@@ -32,6 +32,7 @@ import datetime
 import json
 import logging
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -187,9 +188,10 @@ def main(argv: list[str] | None = None) -> None:
             "machine": {"cpu": cpu_name(), "cores": os.cpu_count()},
             "torch_threads": torch.get_num_threads(),
             "model": codec.model_id,
+            "weights_sha256": codec.digest.hex(),
             "refine_bfloat16": codec.refine_in_bfloat16,
             "command": "python benchmarks/codec_quantizer_trials.py "
-            + " ".join(sys.argv[1:] if argv is None else argv),
+            + shlex.join(sys.argv[1:] if argv is None else argv),
         },
         "summary": summarise(rows),
         "results": rows,

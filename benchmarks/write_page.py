@@ -118,7 +118,11 @@ def speed_section(folder: Path) -> list[str]:
     return [*lines, ""]
 
 
-TRIAL_FILES = ("codec-quantizer-trials.json", "codec-refine-100.json")
+TRIAL_FILES = (
+    "codec-quantizer-trials.json",
+    "codec-refine-100.json",
+    "codec-refine-bfloat16.json",
+)
 
 
 def trials_section(folder: Path) -> list[str]:
@@ -139,9 +143,11 @@ def trials_section(folder: Path) -> list[str]:
         meta, rows = data["meta"], data["results"]
         images = ", ".join(sorted({row["image"] for row in rows}))
         qualities = ", ".join(str(q) for q in sorted({row["quality"] for row in rows}))
+        digest = meta.get("weights_sha256", "")
+        weights = f", weights {digest[:8]}" if digest else ""
         lines += [
             f"Measured {meta['date']} on {meta['machine']['cpu']}, "
-            f"{meta['machine']['cores']} threads, with `{meta['command']}`: "
+            f"{meta['machine']['cores']} threads{weights}, with `{meta['command']}`: "
             f"{images} at qualities {qualities}.",
             "",
             "| trial | bits | PSNR | encode (s) |",
