@@ -46,7 +46,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import cpu_name  # noqa: E402
 
 from aegui.core.codec import ImageCodec, Latents, load_codec  # noqa: E402
-from aegui.core.entropy import encode_symbols  # noqa: E402
 from aegui.core.metrics import psnr  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,17 +71,8 @@ def deadzone_latents(
     z_hat, residual, _, index = codec._analyse(rgb, quality)
     bound = torch.from_numpy(codec.y_tables.maxima.astype(np.float32)[index])
     symbols = round_with_deadzone(torch.from_numpy(residual)[None], deadzone, bound)
-    channel = np.broadcast_to(np.arange(z_hat.shape[0])[:, None, None], z_hat.shape)
     height, width = rgb.shape[:2]
-    return Latents(
-        width=width,
-        height=height,
-        quality=quality,
-        z_shape=tuple(z_hat.shape),  # type: ignore[arg-type]
-        y_shape=tuple(symbols.shape),  # type: ignore[arg-type]
-        z_stream=encode_symbols(z_hat, channel, codec.z_tables),
-        y_stream=encode_symbols(symbols, index, codec.y_tables),
-    )
+    return codec.code_symbols(z_hat, symbols, index, width, height, quality)
 
 
 def run_trial(

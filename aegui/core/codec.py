@@ -197,23 +197,34 @@ class ImageCodec:
         bound = self.y_tables.maxima.astype(np.int32)[index]
         np.clip(residual, -bound, bound, out=residual)
         del bound
+        symbols = residual.astype(np.int32)
+        del residual
+        latents = self.code_symbols(z_hat, symbols, index, width, height, quality)
+        if progress is not None:
+            progress(1.0)
+        return latents
+
+    def code_symbols(
+        self,
+        z_hat: np.ndarray,
+        symbols: np.ndarray,
+        index: np.ndarray,
+        width: int,
+        height: int,
+        quality: int,
+    ) -> Latents:
+        """Entropy-code the symbols of ``z`` and ``y`` into the latents of one image."""
         channel_index = np.broadcast_to(
             np.arange(z_hat.shape[0])[:, None, None], z_hat.shape
         )
-        z_stream = encode_symbols(z_hat, channel_index, self.z_tables)
-        symbols = residual.astype(np.int32)
-        del residual
-        y_stream = encode_symbols(symbols, index, self.y_tables)
-        if progress is not None:
-            progress(1.0)
         return Latents(
             width=width,
             height=height,
             quality=quality,
             z_shape=tuple(z_hat.shape),  # type: ignore[arg-type]
             y_shape=tuple(symbols.shape),  # type: ignore[arg-type]
-            z_stream=z_stream,
-            y_stream=y_stream,
+            z_stream=encode_symbols(z_hat, channel_index, self.z_tables),
+            y_stream=encode_symbols(symbols, index, self.y_tables),
         )
 
     @torch.inference_mode()
