@@ -20,10 +20,12 @@ from aegui.core.entropy import TableSet, decode_symbols, encode_symbols, quantiz
 from aegui.core.intnet import IntegerHyperDecoder
 from aegui.core.models.hyperprior import (
     DEFAULT_LAMBDAS,
+    LogisticMixturePrior,
     MeanScaleHyperprior,
     resample_gains,
 )
 from aegui.core.models.layers import GDN
+from aegui.training.export_codec import prior_tables
 from tests.conftest import natural_image
 
 
@@ -238,6 +240,30 @@ def test_entropy_coding_rejects_out_of_range_symbol():
     tables = TableSet.from_tables([quantize_pmf(np.ones(3))], [0])
     with pytest.raises(ValueError, match="outside the support"):
         encode_symbols(np.array([3]), np.array([0]), tables)
+
+
+def test_one_entry_tables_are_rejected():
+    tables = TableSet.from_tables(
+        [quantize_pmf(np.ones(3)), quantize_pmf(np.ones(1))], [0, 0]
+    )
+    with pytest.raises(ValueError, match="fewer than two entries"):
+        tables.validate()
+
+
+def test_collapsed_prior_channel_still_codes():
+    # A channel whose mass sits on one value, as training can leave an unused
+    # hyper-latent channel, must still give a table that constriction accepts.
+    prior = LogisticMixturePrior(2)
+    with torch.no_grad():
+        prior.log_scales[1].fill_(-12.0)
+        prior.means[1].fill_(0.0)
+    tables = prior_tables(prior)
+    tables.validate()
+    symbols = np.array([0, 0, 1, -1, 0])
+    index = np.array([1, 1, 0, 0, 1])
+    assert np.array_equal(
+        decode_symbols(encode_symbols(symbols, index, tables), index, tables), symbols
+    )
 
 
 def test_shipped_tables_are_valid(tiny_codec):

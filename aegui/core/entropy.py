@@ -84,8 +84,8 @@ class TableSet:
         n = len(self.lengths)
         if self.offsets.shape != (n,) or self.minima.shape != (n,):
             raise ValueError("Table offsets, lengths and minima differ in length")
-        if np.any(self.lengths < 1) or np.any(self.offsets < 0):
-            raise ValueError("Table with no entries or a negative offset")
+        if np.any(self.lengths < 2) or np.any(self.offsets < 0):
+            raise ValueError("Table with fewer than two entries or a negative offset")
         if np.any(self.offsets + self.lengths > len(self.counts)):
             raise ValueError("Table extends past the end of the counts")
         for i in range(n):
