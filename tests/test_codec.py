@@ -25,7 +25,7 @@ from aegui.core.models.hyperprior import (
     resample_gains,
 )
 from aegui.core.models.layers import GDN
-from aegui.training.export_codec import prior_tables
+from aegui.training.export_codec import Z_SEARCH, prior_tables
 from tests.conftest import natural_image
 
 
@@ -250,16 +250,17 @@ def test_one_entry_tables_are_rejected():
         tables.validate()
 
 
-def test_collapsed_prior_channel_still_codes():
+@pytest.mark.parametrize("value", [0, Z_SEARCH])
+def test_collapsed_prior_channel_still_codes(value):
     # A channel whose mass sits on one value, as training can leave an unused
     # hyper-latent channel, must still give a table that constriction accepts.
     prior = LogisticMixturePrior(2)
     with torch.no_grad():
         prior.log_scales[1].fill_(-12.0)
-        prior.means[1].fill_(0.0)
+        prior.means[1].fill_(float(value))
     tables = prior_tables(prior)
     tables.validate()
-    symbols = np.array([0, 0, 1, -1, 0])
+    symbols = np.array([value, value, 1, -1, value])
     index = np.array([1, 1, 0, 0, 1])
     assert np.array_equal(
         decode_symbols(encode_symbols(symbols, index, tables), index, tables), symbols

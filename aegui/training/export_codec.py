@@ -62,9 +62,12 @@ def prior_tables(prior: LogisticMixturePrior, tail: float = TAIL_MASS) -> TableS
         inside = np.flatnonzero((upper[c] > tail / 2) & (lower[c] < 1 - tail / 2))
         first, last = int(inside[0]), int(inside[-1])
         if last == first:
-            # A channel that has collapsed onto one value still needs a second
-            # entry: constriction cannot build a one-symbol model.
-            last += 1
+            # Constriction cannot build a model of one symbol, so a channel that
+            # has collapsed onto one value also gets the value next to it.
+            if last + 1 < len(values):
+                last += 1
+            else:
+                first -= 1
         pmf = upper[c, first : last + 1] - lower[c, first : last + 1]
         pmf[0] += lower[c, first]  # fold the tails into the end bins
         pmf[-1] += 1.0 - upper[c, last]
