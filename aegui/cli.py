@@ -496,12 +496,14 @@ def run_batch(
     job: Callable[[Path, Path, Callable[[float], None]], JobResult],
     describe: Callable[[JobResult], str],
     header: str,
+    extra_inputs: dict[Path, str] | None = None,
 ) -> int:
     """Run ``job`` on every input, print a row per result, list failures at the end.
 
     Two inputs that would write the same output are caught before anything runs:
     the second one fails and names the first, even with ``--force``. So is an
-    output that would replace any input of the run.
+    output that would replace any input of the run, including the files of
+    ``extra_inputs`` (such as the style image), each with what it is.
     """
     from aegui.core.tasks import collect_inputs, output_path
 
@@ -510,6 +512,7 @@ def run_batch(
         print(f"aegui: {note}", file=sys.stderr)
     planned: dict[Path, Path] = {}
     sources = {source.resolve(): source for source, _ in pairs}
+    others = {path.resolve(): role for path, role in (extra_inputs or {}).items()}
     jobs: list[tuple[Path, Path]] = []
     for source, base in pairs:
         destination = output_path(source, base, out_dir, out_suffix)
@@ -525,6 +528,13 @@ def run_batch(
                 f"{source}: its output would replace {sources[key]}, another input of "
                 "this run; choose another output folder (not even --force "
                 "overwrites an input)"
+            )
+            continue
+        if key in others:
+            failures.append(
+                f"{source}: its output would replace {destination}, the "
+                f"{others[key]} of this run; choose another output folder (not even "
+                "--force overwrites an input)"
             )
             continue
         if key in planned:
@@ -794,6 +804,10 @@ def _stylize(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         ),  # fmt: skip
         _stylize_row,
         STYLIZE_HEADER,
+        # A preset name is not a path; a style file must survive --force.
+        extra_inputs={Path(args.style): "style image"}
+        if Path(args.style).is_file()
+        else None,
     )
 
 

@@ -453,6 +453,19 @@ def test_force_never_replaces_another_input(tiny_denoiser, tmp_path, capsys):
         assert second.read_bytes() == original
 
 
+def test_force_never_replaces_the_style_image(tiny_stylizer, tmp_path, capsys):
+    photo, style = tmp_path / "pic.jpg", tmp_path / "pic.png"
+    Image.fromarray(natural_image(40, 48)).save(photo)
+    Image.fromarray(natural_image(40, 48, seed=1)).save(style)
+    original = style.read_bytes()
+    status = main(
+        ["stylize", str(photo), "--style", str(style), "-o", str(tmp_path), "--force"]
+    )
+    assert status == EXIT_FAILED
+    assert "the style image of this run" in capsys.readouterr().err
+    assert style.read_bytes() == original
+
+
 def test_empty_output_folder_is_usage_error(photo_file, capsys):
     with pytest.raises(SystemExit) as stop:
         main(["compress", str(photo_file), "-o", ""])
