@@ -324,6 +324,21 @@ def test_float_tiff_in_unit_range_is_scaled(tmp_path):
     ) in loaded.warnings
 
 
+def test_float_tiff_infinities_do_not_set_the_scale(tmp_path):
+    path = tmp_path / "holes.tif"
+    values = np.linspace(0.0, 1.0, 12 * 8, dtype=np.float32).reshape(8, 12)
+    values[0, :3] = [np.nan, np.inf, -np.inf]
+    Image.fromarray(values).save(path)
+    loaded = load_image(path)
+    assert loaded.rgb[0, :3, 0].tolist() == [0, 255, 0]
+    # The finite samples keep their 0..1 scale instead of 0..65535.
+    assert loaded.rgb[-1, -1, 0] == 255
+    assert (
+        f"{path}: 3 samples are NaN or infinite; NaN and -inf read as black, +inf "
+        "as white"
+    ) in loaded.warnings
+
+
 @pytest.mark.parametrize(("mode", "key", "expected"), [
     ("L", 7, Mode.LA),
     ("RGB", (7, 8, 9), Mode.RGBA),

@@ -279,8 +279,9 @@ def _to_arrays(
     """Convert any Pillow mode to 8-bit RGB plus optional alpha."""
     mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        values = np.nan_to_num(np.asarray(image, dtype=np.float64))
-        brightest = values.max(initial=0)
+        values = np.asarray(image, dtype=np.float64)
+        finite = np.isfinite(values)
+        brightest = values.max(initial=0, where=finite)
         if mode == "F" and brightest <= 1.0:
             top = 1.0  # the usual scale of float images when no sample is above 1
         elif brightest > 65535 and mode == "I":
@@ -294,6 +295,14 @@ def _to_arrays(
                 f"{path}: 32-bit floating-point samples read on a 0..{top:g} scale "
                 "and reduced to 8 bits"
             )
+        unusable = values.size - int(np.count_nonzero(finite))
+        if unusable:
+            # A single infinity must not set the scale and darken the whole image.
+            notes.append(
+                f"{path}: {unusable} samples are NaN or infinite; NaN and -inf read "
+                "as black, +inf as white"
+            )
+            values = np.where(finite, values, np.where(values > 0, top, 0.0))
         gray = np.clip(np.rint(values * (255.0 / top)), 0, 255).astype(np.uint8)
         return LoadedImage(
             path, np.repeat(gray[:, :, None], 3, axis=2), None, Mode.L, bit_depth
