@@ -209,6 +209,23 @@ def test_info_reads_folders(tiny_codec, photo_file, tmp_path, capsys):
     assert "missing: no such file or folder" in capsys.readouterr().err
 
 
+def test_folder_names_entries_that_are_not_files(tiny_codec, photo_file, capsys):
+    folder = photo_file.parent
+    (folder / "dangling.png").symlink_to(folder / "nowhere.png")
+    (folder / "loop.png").symlink_to(folder / "loop.png")
+    os.mkfifo(folder / "pipe.png")
+    assert main(["compress", str(folder), "-o", str(folder / "out")]) == EXIT_OK
+    assert (
+        f"{folder}: skipped 3 entries that are not regular files, such as broken "
+        "links or pipes (dangling.png, loop.png, pipe.png)"
+    ) in capsys.readouterr().err
+    status = main(["compress", str(folder / "loop.png"), "-o", str(folder / "o2")])
+    assert status == EXIT_FAILED
+    assert "loop.png: symbolic link to a missing file, or a loop of links" in (
+        capsys.readouterr().err
+    )
+
+
 @pytest.mark.parametrize("past_last", [False, True], ids=["zero", "past-last"])
 def test_info_rejects_quality_out_of_range(
     tiny_codec, photo_file, tmp_path, capsys, past_last

@@ -70,7 +70,7 @@ def collect_inputs(
     subfolder of the scanned folder (the output folder, so that a rerun never
     reads its own results). Returns the pairs, one
     error per path that does not exist, and one note per folder whose other
-    files were skipped.
+    files, or entries that are not regular files, were skipped.
     """
     found: list[tuple[Path, Path]] = []
     errors: list[str] = []
@@ -80,8 +80,14 @@ def collect_inputs(
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            members, others = [], []
-            for member in sorted(p for p in path.rglob("*") if p.is_file()):
+            members, others, special = [], [], []
+            for member in sorted(path.rglob("*")):
+                if not member.is_file():
+                    # Broken links, pipes and devices named like photos would
+                    # otherwise vanish from the batch without a word.
+                    if not member.is_dir() and member.suffix.lower() in suffixes:
+                        special.append(member.name)
+                    continue
                 if (
                     excluded is not None
                     and excluded != path.resolve()
@@ -97,13 +103,23 @@ def collect_inputs(
                     f"{path}: folder contains no {'/'.join(sorted(suffixes))} files"
                 )
             if others:
-                shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
                 notes.append(
-                    f"{path}: skipped {len(others)} file(s) of other types ({shown})"
+                    f"{path}: skipped {len(others)} file(s) of other types "
+                    f"({_first_names(others)})"
+                )
+            if special:
+                notes.append(
+                    f"{path}: skipped {len(special)} entries that are not regular "
+                    f"files, such as broken links or pipes ({_first_names(special)})"
                 )
             pairs = [(member, path) for member in members]
         elif path.exists():
             pairs = [(path, path.parent)]
+        elif path.is_symlink():
+            errors.append(
+                f"{path}: symbolic link to a missing file, or a loop of links"
+            )
+            pairs = []
         else:
             errors.append(f"{path}: no such file or folder")
             pairs = []
@@ -113,6 +129,11 @@ def collect_inputs(
                 seen.add(key)
                 found.append((member, base))
     return found, errors, notes
+
+
+def _first_names(names: list[str]) -> str:
+    """Return up to three names, with an ellipsis when there are more."""
+    return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
 
 
 def output_path(source: Path, base: Path, out_dir: Path, suffix: str) -> Path:
