@@ -91,7 +91,11 @@ def test_trailing_bytes_are_rejected():
     ("data", "reason"),
     [
         (b"", "empty file"),
-        (b"\x89PNG\r\n\x1a\n" + bytes(40), "not an .aez file"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(40), "this is a PNG image, not an .aez file"),
+        (b"\xff\xd8\xff\xe0" + bytes(40), "this is a JPEG image"),
+        (b"RIFF\x00\x00\x00\x00WEBPVP8 " + bytes(40), "this is a WebP image"),
+        (b"BM" + bytes(40), "this is a BMP image"),
+        (b"BMW is not a photo format at all", "not an .aez file .wrong magic"),
         (b"hello world, this is text", "not an .aez file"),
     ],
 )

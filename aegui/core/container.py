@@ -181,6 +181,12 @@ def unpack(data: bytes, source: str = "<bytes>") -> tuple[AezHeader, list[bytes]
     if len(data) < len(MAGIC) + 6 or data[: len(MAGIC)] != MAGIC:
         if data[:4] == MAGIC[:4]:
             raise fail("truncated .aez file (header incomplete)")
+        kind = _image_kind(data)
+        if kind:
+            raise fail(
+                f"this is a {kind} image, not an .aez file; 'aegui compress' "
+                "turns photos into .aez files"
+            )
         raise fail("not an .aez file (wrong magic bytes)")
     version, body_size = struct.unpack_from(">HI", data, len(MAGIC))
     if version not in READABLE_VERSIONS:
@@ -381,3 +387,25 @@ def _inflate_alpha(stream: bytes, width: int, height: int, source: str) -> np.nd
             f"{source}: alpha stream does not hold {width}x{height} values"
         )
     return np.frombuffer(raw, dtype=np.uint8).reshape(height, width)
+
+
+# Leading bytes of the photo formats aegui reads, to tell a photo given to
+# decompress or info from a damaged or foreign file.
+_IMAGE_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+)
+
+
+def _image_kind(data: bytes) -> str | None:
+    """Return the photo format that ``data`` starts with, or None."""
+    for signature, kind in _IMAGE_SIGNATURES:
+        if data.startswith(signature):
+            return kind
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WebP"
+    if data[:2] == b"BM" and len(data) >= 26 and data[6:10] == bytes(4):
+        return "BMP"  # its reserved bytes are zero, unlike text that starts "BM"
+    return None
