@@ -31,6 +31,19 @@ ConflictResolver = Callable[[Path, Path], ConflictChoice]
 """Called with (existing output, source) when an output exists; GUI thread only."""
 
 
+def _is_style_file(output: Path, options: dict[str, object]) -> bool:
+    """Return whether ``output`` is the style image that ``options`` choose."""
+    from aegui.app.styles import STYLE_CHOICES
+
+    index = options.get("style")
+    if not isinstance(index, int):
+        return False
+    try:
+        return STYLE_CHOICES.path(index).resolve() == output.resolve()
+    except IndexError:
+        return False
+
+
 def skip_conflicts(output: Path, source: Path) -> ConflictChoice:
     """Resolve every output conflict by skipping the job (never overwrites)."""
     return ConflictChoice(Resolution.SKIP)
@@ -126,8 +139,9 @@ class JobQueue(QObject):
                 options=options,
             )
             self._next_id += 1
-            if job.output.resolve() in inputs:
-                # Never let a job replace its own input or another queued one.
+            if job.output.resolve() in inputs or _is_style_file(job.output, options):
+                # Never let a job replace its own input, another queued one or
+                # the painting it takes its style from.
                 job.output = numbered_path(job.output, reserved)
             elif job.output in reserved:
                 planned = job.output

@@ -7,17 +7,25 @@ from pathlib import Path
 
 import pytest
 
-from aegui.app.jobs import expand_inputs, numbered_path, planned_output
+from aegui.app.jobs import (
+    ConflictChoice,
+    Resolution,
+    expand_inputs,
+    numbered_path,
+    planned_output,
+)
 from aegui.app.operations import (
     COMPRESS,
     DECOMPRESS,
     OPERATIONS,
     QUALITY,
+    STYLE,
     JobRequest,
     Operation,
     operation_for,
 )
 from aegui.app.queue import JobQueue
+from aegui.app.styles import STYLE_CHOICES
 from aegui.core.tasks import JobResult
 
 from .conftest import TIMEOUT_MS, write_photo
@@ -162,3 +170,35 @@ def test_queue_never_overwrites_another_input(
 
     assert second.read_bytes() == original
     assert {job.output.name for job in jobs} == {"x-1.png", "x-2.png"}
+
+
+def test_queue_never_overwrites_the_style_image(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    painted = Operation(
+        key="painted",
+        label="Painted",
+        input_suffixes=frozenset({".jpg"}),
+        output_suffix=".png",
+        options=(STYLE,),
+        run=copy_file,
+    )
+    monkeypatch.setitem(OPERATIONS, painted.key, painted)
+    photo = tmp_path / "pic.jpg"
+    photo.write_bytes(write_photo(tmp_path / "photo.png").read_bytes())
+    style = write_photo(tmp_path / "pic.png", seed=1)
+    original = style.read_bytes()
+    queue = JobQueue()
+
+    (job,) = queue.add_paths(
+        [photo],
+        "painted",
+        {STYLE.key: STYLE_CHOICES.add_file(style)},
+        output_dir=tmp_path,
+        resolve_conflict=lambda output, source: ConflictChoice(Resolution.OVERWRITE),
+    )
+    qtbot.waitUntil(lambda: job.status.is_final, timeout=TIMEOUT_MS)
+    queue.shutdown(5000)
+
+    assert job.output == tmp_path / "pic-1.png"
+    assert style.read_bytes() == original
