@@ -25,7 +25,7 @@ from aegui.app.operations import (
     operation_for,
 )
 from aegui.app.queue import JobQueue
-from aegui.app.styles import STYLE_CHOICES
+from aegui.app.styles import StyleChoices
 from aegui.core.tasks import JobResult
 
 from .conftest import TIMEOUT_MS, write_photo
@@ -184,6 +184,9 @@ def test_queue_never_overwrites_the_style_image(
         run=copy_file,
     )
     monkeypatch.setitem(OPERATIONS, painted.key, painted)
+    # A private list, so the chosen file does not show up in later tests' pickers.
+    choices = StyleChoices()
+    monkeypatch.setattr("aegui.app.styles.STYLE_CHOICES", choices)
     photo = tmp_path / "pic.jpg"
     photo.write_bytes(write_photo(tmp_path / "photo.png").read_bytes())
     style = write_photo(tmp_path / "pic.png", seed=1)
@@ -193,7 +196,7 @@ def test_queue_never_overwrites_the_style_image(
     (job,) = queue.add_paths(
         [photo],
         "painted",
-        {STYLE.key: STYLE_CHOICES.add_file(style)},
+        {STYLE.key: choices.add_file(style)},
         output_dir=tmp_path,
         resolve_conflict=lambda output, source: ConflictChoice(Resolution.OVERWRITE),
     )
