@@ -512,7 +512,7 @@ def run_batch(
         print(f"aegui: {note}", file=sys.stderr)
     planned: dict[Path, Path] = {}
     sources = {source.resolve(): source for source, _ in pairs}
-    others = {path.resolve(): role for path, role in (extra_inputs or {}).items()}
+    roles = {path.resolve(): role for path, role in (extra_inputs or {}).items()}
     jobs: list[tuple[Path, Path]] = []
     for source, base in pairs:
         destination = output_path(source, base, out_dir, out_suffix)
@@ -530,10 +530,10 @@ def run_batch(
                 "overwrites an input)"
             )
             continue
-        if key in others:
+        if key in roles:
             failures.append(
                 f"{source}: its output would replace {destination}, the "
-                f"{others[key]} of this run; choose another output folder (not even "
+                f"{roles[key]} of this run; choose another output folder (not even "
                 "--force overwrites an input)"
             )
             continue
@@ -786,6 +786,9 @@ def _stylize(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except ModelError as error:
         print(f"aegui: {error}", file=sys.stderr)
         return EXIT_FAILED
+    # A style file must survive --force. A preset name is not a path.
+    style_file = Path(args.style)
+    style_inputs = {style_file: "style image"} if style_file.is_file() else None
     return run_batch(
         args.inputs,
         STYLIZE_SUFFIXES,
@@ -804,10 +807,7 @@ def _stylize(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         ),  # fmt: skip
         _stylize_row,
         STYLIZE_HEADER,
-        # A preset name is not a path; a style file must survive --force.
-        extra_inputs={Path(args.style): "style image"}
-        if Path(args.style).is_file()
-        else None,
+        extra_inputs=style_inputs,
     )
 
 

@@ -324,7 +324,7 @@ def test_float_tiff_in_unit_range_is_scaled(tmp_path):
     ) in loaded.warnings
 
 
-def test_float_tiff_infinities_do_not_set_the_scale(tmp_path):
+def test_float_tiff_infinities_skip_scale(tmp_path):
     path = tmp_path / "holes.tif"
     values = np.linspace(0.0, 1.0, 12 * 8, dtype=np.float32).reshape(8, 12)
     values[0, :3] = [np.nan, np.inf, -np.inf]

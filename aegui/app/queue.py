@@ -19,7 +19,7 @@ from aegui.app.jobs import (
     numbered_path,
     planned_output,
 )
-from aegui.app.operations import operation_for
+from aegui.app.operations import STYLE, operation_for
 from aegui.app.workers import JobRunnable, ModelProbe, WorkerSignals
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ def _is_style_file(output: Path, options: dict[str, object]) -> bool:
     """Return whether ``output`` is the style image that ``options`` choose."""
     from aegui.app.styles import STYLE_CHOICES
 
-    index = options.get("style")
+    index = options.get(STYLE.key)
     if not isinstance(index, int):
         return False
     try:

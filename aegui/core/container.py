@@ -407,5 +407,6 @@ def _image_kind(data: bytes) -> str | None:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "WebP"
     if data[:2] == b"BM" and len(data) >= 26 and data[6:10] == bytes(4):
-        return "BMP"  # its reserved bytes are zero, unlike text that starts "BM"
+        # A BMP header has four zero reserved bytes, which text starting "BM" lacks.
+        return "BMP"
     return None

@@ -80,13 +80,13 @@ def collect_inputs(
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            members, others, special = [], [], []
+            members, others, not_regular = [], [], []
             for member in sorted(path.rglob("*")):
                 if not member.is_file():
-                    # Broken links, pipes and devices named like photos would
-                    # otherwise vanish from the batch without a word.
+                    # Broken links, pipes and devices named like photos are
+                    # listed in a note, so they do not leave the batch unnoticed.
                     if not member.is_dir() and member.suffix.lower() in suffixes:
-                        special.append(member.name)
+                        not_regular.append(member.name)
                     continue
                 if (
                     excluded is not None
@@ -107,17 +107,19 @@ def collect_inputs(
                     f"{path}: skipped {len(others)} file(s) of other types "
                     f"({_first_names(others)})"
                 )
-            if special:
+            if not_regular:
                 notes.append(
-                    f"{path}: skipped {len(special)} entries that are not regular "
-                    f"files, such as broken links or pipes ({_first_names(special)})"
+                    f"{path}: skipped {len(not_regular)} entries that are not regular "
+                    f"files, such as broken links or pipes "
+                    f"({_first_names(not_regular)})"
                 )
             pairs = [(member, path) for member in members]
         elif path.exists():
             pairs = [(path, path.parent)]
         elif path.is_symlink():
             errors.append(
-                f"{path}: symbolic link to a missing file, or a loop of links"
+                f"{path}: broken symbolic link (its target is missing, or the link "
+                "loops back to itself)"
             )
             pairs = []
         else:

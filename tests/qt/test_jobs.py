@@ -172,7 +172,7 @@ def test_queue_never_overwrites_another_input(
     assert {job.output.name for job in jobs} == {"x-1.png", "x-2.png"}
 
 
-def test_queue_never_overwrites_the_style_image(
+def test_queue_keeps_style_image(
     qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     painted = Operation(
