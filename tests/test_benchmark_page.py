@@ -139,3 +139,30 @@ def test_trials_section(tmp_path: Path) -> None:
     assert "## Compression: choosing the coded symbols" in text
     assert "kodim05, kodim23 at qualities 2, 9" in text
     assert "| refine 30 | -1.9 % | +0.12 dB | 32.0 |" in text
+
+
+def test_ceiling_section(tmp_path: Path) -> None:
+    row = {"bpp": 0.5, "unrounded": 34.0, "rounded": 30.0, "offset 1": 29.5}
+    ceiling = {
+        "meta": {
+            "machine": {"cpu": "Test CPU", "cores": 2},
+            "torch_threads": 2,
+            "weights_sha256": "1f65d0b2" + "0" * 56,
+            "gap_photos": 40,
+            "date": "2026-12-06T10:00:00+00:00",
+            "command": "python benchmarks/codec_ceiling.py",
+        },
+        "summary": [{"quality": 4, **row}],
+        "results": [
+            {"image": "kodim01", "quality": 4, **row},
+            {"image": "kodim02", "quality": 4, **row},
+        ],
+    }
+    (tmp_path / "codec-ceiling.json").write_text(json.dumps(ceiling))
+    page = tmp_path / "page.md"
+    load_write_page().main(["--results", str(tmp_path), "--out", str(page)])
+    text = page.read_text()
+    assert "## Compression: rounding against the transforms" in text
+    assert "measured on 40 BSDS400 photos). Means over 2 Kodak photos" in text
+    assert "| quality | bpp | never rounded | rounded | offset 1 |" in text
+    assert "| 4 | 0.500 | 34.00 | 30.00 | 29.50 |" in text
