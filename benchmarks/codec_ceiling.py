@@ -27,11 +27,8 @@ Results go to ``benchmarks/results/codec-ceiling.json``::
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import logging
-import os
-import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -41,7 +38,7 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import cpu_name  # noqa: E402
+from machine import codec_run_meta  # noqa: E402
 
 from aegui.core.codec import ImageCodec, load_codec  # noqa: E402
 from aegui.core.metrics import psnr  # noqa: E402
@@ -185,16 +182,8 @@ def main(argv: list[str] | None = None) -> None:
     report = {
         "name": "codec-ceiling",
         "meta": {
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
-                timespec="seconds"
-            ),
-            "machine": {"cpu": cpu_name(), "cores": os.cpu_count()},
-            "torch_threads": torch.get_num_threads(),
-            "model": codec.model_id,
-            "weights_sha256": codec.digest.hex(),
+            **codec_run_meta("codec_ceiling.py", argv, codec),
             "gap_photos": len(gap_photos),
-            "command": "python benchmarks/codec_ceiling.py "
-            + shlex.join(sys.argv[1:] if argv is None else argv),
         },
         "gaps": gaps.round(4).tolist(),
         "summary": summarise(rows),

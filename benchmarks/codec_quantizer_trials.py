@@ -28,11 +28,8 @@ For each trial the summary gives the mean change in bpp (percent) and PSNR
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import logging
-import os
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -43,7 +40,7 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import cpu_name  # noqa: E402
+from machine import codec_run_meta  # noqa: E402
 
 from aegui.core.codec import ImageCodec, Latents, load_codec  # noqa: E402
 from aegui.core.metrics import psnr  # noqa: E402
@@ -172,16 +169,8 @@ def main(argv: list[str] | None = None) -> None:
     report = {
         "name": "codec-quantizer-trials",
         "meta": {
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
-                timespec="seconds"
-            ),
-            "machine": {"cpu": cpu_name(), "cores": os.cpu_count()},
-            "torch_threads": torch.get_num_threads(),
-            "model": codec.model_id,
-            "weights_sha256": codec.digest.hex(),
+            **codec_run_meta("codec_quantizer_trials.py", argv, codec),
             "refine_bfloat16": codec.refine_in_bfloat16,
-            "command": "python benchmarks/codec_quantizer_trials.py "
-            + shlex.join(sys.argv[1:] if argv is None else argv),
         },
         "summary": summarise(rows),
         "results": rows,
