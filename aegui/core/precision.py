@@ -12,6 +12,7 @@ the symbols it then codes exactly.
 from __future__ import annotations
 
 import copy
+import platform
 from typing import TypeVar
 
 import torch
@@ -20,10 +21,23 @@ from torch import nn
 Module = TypeVar("Module", bound=nn.Module)
 
 
+# x86 CPUs compute bfloat16 natively with either of these instruction sets.
+X86_BFLOAT16_CHECKS = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+
+
 def native_bfloat16() -> bool:
     """Return whether this CPU runs bfloat16 convolutions natively (oneDNN)."""
     try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+            return False
+    except (AttributeError, RuntimeError):
+        return False
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return True
+    # oneDNN also reports support on AVX-512 CPUs without AVX512-BF16 or AMX,
+    # where it emulates bfloat16 several times slower than float32.
+    try:
+        return any(getattr(torch.cpu, check)() for check in X86_BFLOAT16_CHECKS)
     except (AttributeError, RuntimeError):
         return False
 
