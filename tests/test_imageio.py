@@ -208,6 +208,17 @@ def test_header_beyond_limit_is_rejected_before_reading(tmp_path):
         load_image(path)
 
 
+def test_header_far_beyond_limit_names_pixel_count(tmp_path):
+    # Pillow itself refuses 10 billion pixels before aegui sees the size.
+    path = tmp_path / "bomb.png"
+    write_png_header_only(path, 100_000, 100_000)
+    with pytest.raises(
+        ImageReadError,
+        match="image of 10000000000 pixels exceeds the limit of 400000000 pixels",
+    ):
+        load_image(path)
+
+
 def test_write_atomic_disk_full(tmp_path, monkeypatch):
     import aegui.core.imageio as imageio
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 import struct
 import warnings
@@ -111,11 +112,14 @@ def load_image(
                 loaded = _to_arrays(path, oriented, bit_depth, notes)
     except ImageReadError:
         raise
-    except Image.DecompressionBombError:
+    except Image.DecompressionBombError as error:
         # Pillow refuses images of more than twice its own limit before aegui
-        # can read the size, so name aegui's limit, the one the README gives.
+        # can read the size, so name aegui's limit, the one the README gives,
+        # and the pixel count from Pillow's message.
+        found = re.search(r"\((\d+) pixels\)", str(error))
+        size = f" of {int(found[1])} pixels" if found else ""
         raise ImageReadError(
-            f"{path}: image exceeds the limit of {max_pixels} pixels"
+            f"{path}: image{size} exceeds the limit of {max_pixels} pixels"
         ) from None
     except UnidentifiedImageError:
         if _starts_with_aez_magic(path):
