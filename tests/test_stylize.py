@@ -476,7 +476,7 @@ def test_folder_as_style_is_named_a_folder(
     assert not (tmp_path / "out.png").exists()
 
 
-@pytest.mark.parametrize("kind", ["text", "truncated", "tiny"])
+@pytest.mark.parametrize("kind", ["text", "truncated", "tiny", "flat", "transparent"])
 def test_broken_style_image_is_named(
     tiny_stylizer, photo_file: Path, style_file: Path, tmp_path: Path, kind: str
 ) -> None:
@@ -485,6 +485,11 @@ def test_broken_style_image_is_named(
         broken.write_text("this is not an image")
     elif kind == "tiny":
         Image.fromarray(natural_image(31, 40)).save(broken)
+    elif kind == "flat":
+        Image.new("RGB", (64, 48), (200, 30, 30)).save(broken)
+    elif kind == "transparent":
+        # The alpha is ignored, which leaves one flat color.
+        Image.new("RGBA", (64, 48), (200, 30, 30, 0)).save(broken)
     else:
         broken.write_bytes(style_file.read_bytes()[:200])
     with pytest.raises(StyleError) as error:
@@ -504,6 +509,22 @@ def test_presets_are_shipped() -> None:
     credits = (presets["wave"].parent / "CREDITS.md").read_text()
     for name in PRESETS:
         assert f"`{name}`" in credits
+
+
+def test_flat_style_is_named_flat(tmp_path: Path) -> None:
+    flat = tmp_path / "red.png"
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(flat)
+    with pytest.raises(StyleError, match="one flat color, with no texture"):
+        load_style(flat)
+
+
+def test_faint_texture_is_a_style(tmp_path: Path) -> None:
+    # A spread of a few levels is enough for the feature statistics.
+    rng = np.random.default_rng(0)
+    faint = 128 + rng.integers(-6, 7, (48, 64, 3))
+    path = tmp_path / "faint.png"
+    Image.fromarray(faint.astype(np.uint8)).save(path)
+    assert load_style(path).shape == (48, 64, 3)
 
 
 def test_load_style_downscales() -> None:

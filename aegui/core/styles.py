@@ -23,6 +23,10 @@ STYLE_SIDE = 512
 # A style smaller than this on a side gives the stylizer fewer than 4x4 cells
 # of features to take statistics from: a 1x1 style only tints the photo.
 MIN_STYLE_SIDE = 32
+# A style whose color channels all vary less than this (standard deviation in
+# 0..255 levels) is one flat color. Its features have no spread, so at full
+# strength every feature of the photo takes the same value and the photo is lost.
+MIN_STYLE_SPREAD = 2.0
 
 
 class StyleError(AeguiError):
@@ -71,8 +75,8 @@ def load_style(style: str | Path, side: int = STYLE_SIDE) -> np.ndarray:
     """Return the style image as uint8 RGB (H, W, 3), long side at most ``side``.
 
     Alpha is dropped and grayscale becomes three equal channels. Raises
-    StyleError naming the style when it is unknown, unreadable, corrupted or
-    smaller than ``MIN_STYLE_SIDE`` on a side.
+    StyleError naming the style when it is unknown, unreadable, corrupted,
+    smaller than ``MIN_STYLE_SIDE`` on a side or one flat color.
     """
     path = resolve_style(style)
     try:
@@ -94,6 +98,12 @@ def load_style(style: str | Path, side: int = STYLE_SIDE) -> np.ndarray:
         )
         reduced = Image.fromarray(rgb).resize(size, Image.Resampling.LANCZOS)
         rgb = np.asarray(reduced)
+    # Checked on the reduced copy, which is small.
+    if rgb.reshape(-1, 3).std(axis=0).max() < MIN_STYLE_SPREAD:
+        raise StyleError(
+            f"invalid style image: {path}: one flat color, with no texture to "
+            "transfer; choose a painting or a photo with some detail"
+        )
     return np.ascontiguousarray(rgb)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from PySide6.QtWidgets import QCheckBox, QSlider
 
@@ -91,6 +92,34 @@ def test_stylize_jobs_use_options(
     assert file_job.description == "Stylize · my-style.png · strength 100%"
     assert STYLE_CHOICES.path(index) == style_image
     assert picker.combo.itemText(picker.combo.count() - 2) == "my-style.png"
+
+
+@pytest.mark.parametrize("kind", ["tiny", "flat", "text"])
+def test_picker_rejects_unusable_style(
+    qtbot, tiny_stylizer, settings, conflicts, tmp_path: Path, kind: str
+) -> None:
+    window = stylize_window(qtbot, settings, conflicts)
+    picker = window.options.style_picker
+    assert picker is not None
+    picker.setValue(PRESETS.index("wave"))
+    warnings: list[str] = []
+    picker.warn = warnings.append
+    bad = tmp_path / f"{kind}.png"
+    if kind == "tiny":
+        write_photo(bad, 20, 20)
+    elif kind == "flat":
+        Image.new("RGB", (64, 64), (220, 20, 20)).save(bad)
+    else:
+        bad.write_text("not an image")
+    styles_before = len(STYLE_CHOICES)
+
+    assert picker.add_image(bad) is None
+
+    assert len(warnings) == 1
+    assert warnings[0].startswith(f"invalid style image: {bad}")
+    assert picker.value() == PRESETS.index("wave")
+    assert picker.combo.currentData() == PRESETS.index("wave")
+    assert len(STYLE_CHOICES) == styles_before
 
 
 def test_preview_shows_reduced_pair(
