@@ -18,6 +18,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QRunnable, Signal
 
 from aegui.core.container import AEZ_SUFFIX
+from aegui.core.errors import OutputExistsError
 from aegui.core.memory import release_freed_memory
 from aegui.core.tasks import describe_error
 
@@ -76,6 +77,17 @@ class JobRunnable(QRunnable):
         except InterruptedError:
             logger.debug("Job %d stopped after a cancel request", self.job_id)
             self.signals.cancelled.emit(self.job_id)
+        except OutputExistsError:
+            # The window settles existing outputs when jobs are added, so this
+            # file appeared later. The core's message names --force, which the
+            # window does not have.
+            output = self.request.output
+            self.signals.failed.emit(
+                self.job_id,
+                f"{output.name} already exists in {output.parent} (it appeared "
+                "after the job was queued) and was kept; add the file again to "
+                "choose overwrite, skip or a numbered name",
+            )
         except Exception as error:  # noqa: BLE001 - a failed file must not stop the batch
             logger.debug("Job %d failed", self.job_id, exc_info=True)
             self.signals.failed.emit(self.job_id, describe_error(error))

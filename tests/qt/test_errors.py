@@ -16,7 +16,7 @@ from aegui.qt.job_table import Column
 from aegui.qt.main_window import MainWindow
 from tests.conftest import natural_image
 
-from .conftest import TIMEOUT_MS, rows_by_name, wait_idle, write_photo
+from .conftest import TIMEOUT_MS, rows_by_name, wait_idle, wait_running, write_photo
 
 
 def test_broken_files_fail_only_their_rows(qtbot, window, tmp_path: Path) -> None:
@@ -103,3 +103,25 @@ def test_conversion_warning_logged_once(qtbot, window, tmp_path: Path) -> None:
 
     qtbot.waitUntil(lambda: warning in window.log_pane.text(), timeout=5000)
     assert window.log_pane.text().count(warning) == 1
+
+
+def test_output_appearing_after_queueing_is_kept(
+    qtbot, window, slow_operation, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "first.slow"
+    blocker.write_bytes(b"x")
+    photo = write_photo(tmp_path / "late.png")
+    slow_job, photo_job = window.add_paths([blocker, photo])
+    wait_running(qtbot, slow_job)
+    photo_job.output.parent.mkdir(parents=True, exist_ok=True)
+    photo_job.output.write_bytes(b"made by hand")
+
+    window.queue.cancel([slow_job.id])
+    wait_idle(qtbot, window)
+
+    assert photo_job.status is JobStatus.FAILED
+    assert photo_job.output.read_bytes() == b"made by hand"
+    assert photo_job.error.startswith(
+        f"late.aez already exists in {photo_job.output.parent} (it appeared after"
+    )
+    assert "--force" not in photo_job.error
