@@ -4,15 +4,20 @@
 from __future__ import annotations
 
 import enum
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
+    QTimer,
 )
-from PySide6.QtGui import QIcon, QPainter
+from PySide6.QtGui import QHelpEvent, QIcon, QPainter, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -22,6 +27,7 @@ from PySide6.QtWidgets import (
     QStyleOptionProgressBar,
     QStyleOptionViewItem,
     QTableView,
+    QToolTip,
     QWidget,
 )
 
@@ -70,8 +76,14 @@ STATUS_ICONS = {
     JobStatus.DONE: QStyle.StandardPixmap.SP_DialogApplyButton,
     JobStatus.FAILED: QStyle.StandardPixmap.SP_MessageBoxCritical,
     JobStatus.CANCELLED: QStyle.StandardPixmap.SP_DialogCancelButton,
-    JobStatus.SKIPPED: QStyle.StandardPixmap.SP_ArrowRight,
+    # A skipped job left an existing output alone, so it gets a note icon
+    # rather than an error icon.
+    JobStatus.SKIPPED: QStyle.StandardPixmap.SP_MessageBoxInformation,
 }
+# Cut operation and status text at its end, so the operation name and the
+# first words of a reason stay. The view cuts other columns in the middle,
+# which keeps a file name's extension and trailing number.
+ELIDE_RIGHT = {Column.OPERATION, Column.STATUS}
 
 
 def format_bytes(count: int) -> str:
@@ -96,6 +108,40 @@ def format_bpp(bpp: float) -> str:
     return f"{bpp:.0f}"
 
 
+def visible_text(text: str) -> str:
+    """Replace the characters that a one-line cell would hide with visible ones.
+
+    A newline becomes "⏎", other C0 controls and DEL become their Unicode
+    control pictures (U+2400 to U+2421), and a lone surrogate, which is how
+    Python decodes an undecodable byte of a POSIX file name, becomes that byte
+    as ``\\xff``. Other characters that Python does not count as printable,
+    such as line separators and bidirectional overrides, become ``\\u2028``
+    style escapes. Spaces of every width are kept.
+    """
+    if text.isprintable():
+        return text
+    return "".join(_visible_character(character) for character in text)
+
+
+def _visible_character(character: str) -> str:
+    if character.isprintable() or unicodedata.category(character) == "Zs":
+        return character
+    if character == "\n":
+        return "⏎"
+    code = ord(character)
+    if code < 0x20:
+        return chr(0x2400 + code)
+    if code == 0x7F:
+        return "\u2421"
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02x}"
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
 def status_text(job: Job) -> str:
     """Return the status column text of ``job``."""
     if job.status is JobStatus.RUNNING:
@@ -108,11 +154,21 @@ def status_text(job: Job) -> str:
 
 
 def short_reason(job: Job) -> str:
-    """Return a job's error without the leading source path that the core adds."""
+    """Return a job's error as the row shows it, without a long leading path.
+
+    The core starts most errors with the path they concern. The row already
+    names the source file, so a leading source path is dropped, and any other
+    leading absolute path (the output, a weights file) is cut to its last
+    component. The status tooltip shows the whole error.
+    """
     reason = job.error or ""
     for prefix in (f"{job.source}: ", f"{job.source.name}: "):
         if reason.startswith(prefix):
             return reason[len(prefix) :]
+    path, separator, rest = reason.partition(": ")
+    name = Path(path).name
+    if separator and name and Path(path).is_absolute():
+        return f"{name}: {rest}"
     return reason
 
 
@@ -157,9 +213,9 @@ class JobTableModel(QAbstractTableModel):
         job = self.queue.jobs[index.row()]
         column = Column(index.column())
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(job, column)
+            return visible_text(self._display(job, column))
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(job, column)
+            return visible_text(self._tooltip(job, column))
         if role == Qt.ItemDataRole.DecorationRole and column == Column.STATUS:
             return self._status_icon(job.status)
         if role == Qt.ItemDataRole.TextAlignmentRole and column in NUMERIC:
@@ -176,7 +232,7 @@ class JobTableModel(QAbstractTableModel):
             return self.queue.jobs[row]
         return None
 
-    def _display(self, job: Job, column: Column) -> str | None:
+    def _display(self, job: Job, column: Column) -> str:
         result = job.result
         if column == Column.FILE:
             return job.source.name
@@ -207,7 +263,9 @@ class JobTableModel(QAbstractTableModel):
                 self._source_sizes[job.id] = ""
         return self._source_sizes[job.id]
 
-    def _tooltip(self, job: Job, column: Column) -> str | None:
+    def _tooltip(self, job: Job, column: Column) -> str:
+        # JobItemDelegate shows a tooltip equal to the cell text only while
+        # the cell cuts that text.
         if column == Column.FILE:
             return str(job.source)
         if column == Column.STATUS:
@@ -216,7 +274,7 @@ class JobTableModel(QAbstractTableModel):
             if job.status is JobStatus.DONE:
                 return f"Written to {job.output}"
             return f"Output: {job.output}"
-        return None
+        return self._display(job, column)
 
     def _status_icon(self, status: JobStatus) -> QIcon | None:
         if status not in STATUS_ICONS:
@@ -238,17 +296,79 @@ class JobTableModel(QAbstractTableModel):
         self.endResetModel()
 
 
-class ProgressDelegate(QStyledItemDelegate):
-    """Paint a progress bar in the status cell of a running job.
+def progress_bar_option(
+    option: QStyleOptionViewItem, progress: float, text: str
+) -> QStyleOptionProgressBar:
+    """Build the style option of a horizontal progress bar inside a cell."""
+    bar = QStyleOptionProgressBar()
+    bar.rect = option.rect.adjusted(2, 3, -2, -3)  # type: ignore[attr-defined]
+    bar.palette = option.palette  # type: ignore[attr-defined]
+    bar.fontMetrics = option.fontMetrics  # type: ignore[attr-defined]
+    bar.direction = option.direction  # type: ignore[attr-defined]
+    bar.minimum = 0  # type: ignore[attr-defined]
+    bar.maximum = 1000  # type: ignore[attr-defined]
+    bar.progress = round(progress * 1000)  # type: ignore[attr-defined]
+    bar.text = text  # type: ignore[attr-defined]
+    bar.textVisible = True  # type: ignore[attr-defined]
+    bar.textAlignment = Qt.AlignmentFlag.AlignCenter  # type: ignore[attr-defined]
+    # Qt 6 removed the orientation field, so styles read the direction from
+    # State_Horizontal. Without it Fusion fills the bar from the bottom up.
+    bar.state = option.state | QStyle.StateFlag.State_Horizontal  # type: ignore[attr-defined]
+    return bar
 
-    Other status text is cut at its end, so a failure keeps its first words
-    ("Failed: not an image…"), where the file column elides in the middle.
+
+class JobItemDelegate(QStyledItemDelegate):
+    """Draw a job cell, cut its text to fit and show its tooltip when useful.
+
+    A tooltip that only repeats the cell text appears only when the cell cuts
+    that text.
     """
 
     def initStyleOption(self, option: QStyleOptionViewItem, index: Index) -> None:  # noqa: N802 - Qt name
-        """Fill ``option`` for ``index`` and elide its text on the right."""
+        """Fill ``option`` for ``index`` and choose where its text is cut."""
         super().initStyleOption(option, index)
-        option.textElideMode = Qt.TextElideMode.ElideRight  # type: ignore[attr-defined]
+        if index.column() in ELIDE_RIGHT:
+            option.textElideMode = Qt.TextElideMode.ElideRight  # type: ignore[attr-defined]
+
+    def helpEvent(  # noqa: N802 - Qt name
+        self,
+        event: QHelpEvent,
+        view: QAbstractItemView,
+        option: QStyleOptionViewItem,
+        index: Index,
+    ) -> bool:
+        """Show the tooltip of ``index`` unless the cell shows all of it already."""
+        tooltip = index.data(Qt.ItemDataRole.ToolTipRole)
+        if (
+            event.type() == QEvent.Type.ToolTip
+            and tooltip == index.data(Qt.ItemDataRole.DisplayRole)
+            and not self.text_is_elided(option, index)
+        ):
+            QToolTip.hideText()
+            event.ignore()
+            return False
+        return super().helpEvent(event, view, option, index)
+
+    def text_is_elided(self, option: QStyleOptionViewItem, index: Index) -> bool:
+        """Return whether the text of ``index`` is too wide for ``option.rect``."""
+        item = QStyleOptionViewItem(option)
+        self.initStyleOption(item, index)
+        widget = item.widget  # type: ignore[attr-defined]
+        style = widget.style() if widget else QApplication.style()
+        text_rect = style.subElementRect(
+            QStyle.SubElement.SE_ItemViewItemText, item, widget
+        )
+        # QCommonStyle's viewItemDrawText removes this margin from each side
+        # of the text rectangle.
+        margin = style.pixelMetric(
+            QStyle.PixelMetric.PM_FocusFrameHMargin, None, widget
+        )
+        text_width = item.fontMetrics.horizontalAdvance(item.text)  # type: ignore[attr-defined]
+        return text_width > text_rect.width() - 2 * (margin + 1)
+
+
+class ProgressDelegate(JobItemDelegate):
+    """Paint a progress bar in the status cell of a running job."""
 
     def paint(
         self, painter: QPainter, option: QStyleOptionViewItem, index: Index
@@ -257,27 +377,59 @@ class ProgressDelegate(QStyledItemDelegate):
         if progress is None:
             super().paint(painter, option, index)
             return
-        bar = QStyleOptionProgressBar()
-        bar.rect = option.rect.adjusted(2, 3, -2, -3)  # type: ignore[attr-defined]
-        bar.minimum = 0  # type: ignore[attr-defined]
-        bar.maximum = 1000  # type: ignore[attr-defined]
-        bar.progress = int(progress * 1000)  # type: ignore[attr-defined]
-        bar.text = index.data(Qt.ItemDataRole.DisplayRole)  # type: ignore[attr-defined]
-        bar.textVisible = True  # type: ignore[attr-defined]
-        bar.textAlignment = Qt.AlignmentFlag.AlignCenter  # type: ignore[attr-defined]
-        bar.state = option.state  # type: ignore[attr-defined]
+        bar = progress_bar_option(
+            option, progress, index.data(Qt.ItemDataRole.DisplayRole)
+        )
         style = option.widget.style() if option.widget else QApplication.style()  # type: ignore[attr-defined]
         if option.state & QStyle.StateFlag.State_Selected:  # type: ignore[attr-defined]
             painter.fillRect(option.rect, option.palette.highlight())  # type: ignore[attr-defined]
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
 
 
+# Columns that share the width the numeric columns leave. The operation
+# column gets it first so its settings show, then the file name, and the
+# status column takes the rest.
+SHARED_COLUMNS = (Column.OPERATION, Column.FILE, Column.STATUS)
+
+
+def share_width(
+    available: int, minimums: Sequence[int], preferred: Sequence[int]
+) -> list[int]:
+    """Split ``available`` pixels between columns given in priority order.
+
+    Each column gets its minimum width. The pixels left over then go to each
+    column in turn until it reaches its preferred width, and any still left
+    go to the last column. When ``available`` is below the sum of the
+    minimums, the columns keep their minimums and the view scrolls.
+    """
+    widths = list(minimums)
+    spare = available - sum(widths)
+    for position, target in enumerate(preferred):
+        extra = max(0, min(spare, target - widths[position]))
+        widths[position] += extra
+        spare -= extra
+    if spare > 0:
+        widths[-1] += spare
+    return widths
+
+
 class JobTableView(QTableView):
-    """The job table with sized columns and whole-row selection."""
+    """The job table with fitted columns and whole-row selection.
+
+    The numeric columns keep fixed widths. Operation, file name and status
+    share the rest of the viewport by ``share_width`` whenever the viewport
+    or the rows change, so the table scrolls sideways only when even their
+    minimum widths do not fit. A column the user resizes keeps that width.
+
+    A failed job has no result to show, so its status cell spans the numeric
+    columns and the failure reason gets their width too. This hides the
+    input size of a failed job.
+    """
 
     def __init__(self, model: JobTableModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setModel(model)
+        self.setItemDelegate(JobItemDelegate(self))
         self.setItemDelegateForColumn(Column.STATUS, ProgressDelegate(self))
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -292,12 +444,11 @@ class JobTableView(QTableView):
         header = self.horizontalHeader()
         header.setHighlightSections(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(Column.FILE, QHeaderView.ResizeMode.Stretch)
+        # Measure only the rows on screen when fitting, so a long queue does
+        # not slow down every fit.
+        header.setResizeContentsPrecision(0)
         text_width = self.fontMetrics().horizontalAdvance
-        # Wide enough for typical values; the file name column takes the rest.
         widths = {
-            Column.OPERATION: text_width("Compress · q8") + 14,
-            Column.STATUS: text_width("Running 100%") + 36,
             Column.BEFORE: text_width("999.9 kB") + 12,
             Column.AFTER: text_width("999.9 kB") + 12,
             Column.BPP: text_width("0.000") + 14,
@@ -306,8 +457,89 @@ class JobTableView(QTableView):
         }
         for column, width in widths.items():
             self.setColumnWidth(column, width)
+        self.minimum_widths = {
+            Column.OPERATION: text_width("Compress · q8") + 14,
+            Column.FILE: text_width("photo-01.png") + 12,
+            Column.STATUS: text_width("Running 100%") + 36,
+        }
+        self._user_sized: set[Column] = set()
+        self._fitting = False
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fit_timer.timeout.connect(self.fit_columns)
+
+        header.sectionResized.connect(self._on_section_resized)
+        model.rowsInserted.connect(self._on_rows_inserted)
+        model.modelReset.connect(self._on_model_reset)
+        model.dataChanged.connect(self._on_data_changed)
+        self.fit_columns()
 
     def selected_job_ids(self) -> list[int]:
         """Return the ids of the selected jobs, in row order."""
         rows = sorted(index.row() for index in self.selectionModel().selectedRows())
         return [self.model().index(row, 0).data(JOB_ID_ROLE) for row in rows]
+
+    def fit_columns(self) -> None:
+        """Share the viewport width between operation, file name and status."""
+        shared = [column for column in SHARED_COLUMNS if column not in self._user_sized]
+        if not shared:
+            return
+        fixed = sum(
+            self.columnWidth(column) for column in Column if column not in shared
+        )
+        minimums = [self.minimum_widths[column] for column in shared]
+        # The status column needs no more than its minimum, because the one
+        # long status text, a failure reason, spans the numeric columns.
+        preferred = [
+            self.minimum_widths[column]
+            if column == Column.STATUS
+            else self.sizeHintForColumn(column)
+            for column in shared
+        ]
+        widths = share_width(self.viewport().width() - fixed, minimums, preferred)
+
+        self._fitting = True
+        try:
+            for column, width in zip(shared, widths, strict=True):
+                self.setColumnWidth(column, width)
+        finally:
+            self._fitting = False
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt name
+        # A scroll area gets this event when its viewport resizes, which
+        # includes a vertical scroll bar appearing.
+        super().resizeEvent(event)
+        self.fit_columns()
+
+    def _update_span(self, row: int) -> None:
+        job = self.model().job_at(row)  # type: ignore[attr-defined]
+        columns = len(Column) - Column.STATUS
+        if job is None or job.status is not JobStatus.FAILED:
+            columns = 1
+        if self.columnSpan(row, Column.STATUS) != columns:
+            self.setSpan(row, Column.STATUS, 1, columns)
+
+    def _on_section_resized(self, section: int, old_width: int, new_width: int) -> None:
+        if self._fitting:
+            return
+        if section in SHARED_COLUMNS:
+            self._user_sized.add(Column(section))
+        self._fit_timer.start()
+
+    def _on_rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
+        for row in range(first, last + 1):
+            self._update_span(row)
+        self._fit_timer.start()
+
+    def _on_model_reset(self) -> None:
+        self.clearSpans()
+        for row in range(self.model().rowCount()):
+            self._update_span(row)
+        self._fit_timer.start()
+
+    def _on_data_changed(
+        self, top_left: QModelIndex, bottom_right: QModelIndex
+    ) -> None:
+        for row in range(top_left.row(), bottom_right.row() + 1):
+            self._update_span(row)
