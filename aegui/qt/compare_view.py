@@ -3,7 +3,9 @@
 
 Both images share one zoom and one pan offset, so they always stay aligned.
 Drag the divider to move it, drag elsewhere to pan, use the wheel to zoom
-around the pointer, and double-click to switch between fit and 100%.
+around the pointer, and double-click to switch between fit and 100%. Panning
+stops at the image's edges, and a checkerboard shows through transparent pixels.
+A job without a distinct original shows its result alone, without a divider.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QAction,
+    QBrush,
     QColor,
     QFont,
     QImage,
@@ -32,6 +35,9 @@ WHEEL_STEP = 1.25  # zoom factor per wheel notch
 HANDLE_REACH = 8  # pixels either side of the divider that grab it
 FIT_MARGIN = 12  # pixels left free around a fitted image
 BACKGROUND = QColor(38, 40, 44)
+CHECKER_SQUARE = 8  # side of a transparency checkerboard square, in screen pixels
+CHECKER_LIGHT = QColor(204, 204, 204)
+CHECKER_DARK = QColor(153, 153, 153)
 
 
 def array_to_image(pixels: np.ndarray) -> QImage:
@@ -49,12 +55,38 @@ def array_to_image(pixels: np.ndarray) -> QImage:
     return QImage(pixels.data, width, height, width * channels, image_format).copy()
 
 
+def limit_offset(offset: float, extent: float, room: float) -> float:
+    """Return the image's start along one axis, kept within the view's limits.
+
+    An image ``extent`` pixels long in a view ``room`` pixels long is centred
+    when it fits, and otherwise covers the whole view, so ``offset`` moves
+    only as far as needed to show the image's edges.
+    """
+    if extent <= room:
+        return (room - extent) / 2
+    return min(0.0, max(room - extent, offset))
+
+
+def checker_brush() -> QBrush:
+    """Return a brush that paints a light and dark transparency checkerboard."""
+    tile = QPixmap(2 * CHECKER_SQUARE, 2 * CHECKER_SQUARE)
+    tile.fill(CHECKER_LIGHT)
+    painter = QPainter(tile)
+    painter.fillRect(0, 0, CHECKER_SQUARE, CHECKER_SQUARE, CHECKER_DARK)
+    painter.fillRect(
+        CHECKER_SQUARE, CHECKER_SQUARE, CHECKER_SQUARE, CHECKER_SQUARE, CHECKER_DARK
+    )
+    painter.end()
+    return QBrush(tile)
+
+
 class CompareView(QWidget):
-    """Paint two same-sized images split by a vertical divider.
+    """Paint two same-sized images split by a vertical divider, or one image alone.
 
     ``scale`` is screen pixels per image pixel and ``origin`` is where the
     image's top-left corner sits in widget coordinates. ``split`` is the
-    divider's position as a fraction of the widget width.
+    divider's position as a fraction of the widget width. When only a result
+    is shown, ``before`` is None and ``after`` fills the whole view.
     """
 
     zoom_changed = Signal(float)
@@ -76,6 +108,7 @@ class CompareView(QWidget):
         self.fit_mode = True
         self._drag: str | None = None
         self._drag_last = QPointF()
+        self._checker = checker_brush()
 
     def sizeHint(self) -> QSize:
         return QSize(640, 480)
@@ -93,6 +126,14 @@ class CompareView(QWidget):
         self.set_split(0.5)
         self.fit()
 
+    def set_image(self, image: QImage, label: str) -> None:
+        """Show one image without a divider, fitted to the view."""
+        self.before = None
+        self.after = QPixmap.fromImage(image)
+        self.before_label = ""
+        self.after_label = label
+        self.fit()
+
     def clear(self, message: str) -> None:
         """Drop the images and show ``message`` instead."""
         self.before = self.after = None
@@ -101,12 +142,17 @@ class CompareView(QWidget):
 
     @property
     def has_images(self) -> bool:
-        """True while a pair is shown."""
+        """True while a pair or a single image is shown."""
+        return self.after is not None
+
+    @property
+    def shows_pair(self) -> bool:
+        """True while two images are shown on either side of the divider."""
         return self.before is not None and self.after is not None
 
     def image_size(self) -> QSize:
-        """Return the size of the shown images (the ``before`` one), or 0x0."""
-        return self.before.size() if self.before is not None else QSize(0, 0)
+        """Return the size of the shown images (the ``after`` one), or 0x0."""
+        return self.after.size() if self.after is not None else QSize(0, 0)
 
     def set_split(self, fraction: float) -> None:
         """Move the divider to ``fraction`` (0 = left edge, 1 = right edge)."""
@@ -130,10 +176,14 @@ class CompareView(QWidget):
         self.zoom_to(1.0, QPointF(self.width() / 2, self.height() / 2))
 
     def zoom_to(self, scale: float, anchor: QPointF) -> None:
-        """Set ``scale`` while the image point under ``anchor`` stays put."""
+        """Set ``scale`` while the image point under ``anchor`` stays put.
+
+        The point moves only where keeping it still would pan the image past
+        its edges (see ``limit_offset``).
+        """
         scale = min(MAX_SCALE, max(MIN_SCALE, scale))
         image_point = (anchor - self.origin) / self.scale
-        self.origin = anchor - image_point * scale
+        self.origin = self._limit_origin(anchor - image_point * scale, scale)
         self.fit_mode = False
         self._set_scale(scale)
 
@@ -144,10 +194,20 @@ class CompareView(QWidget):
         self.zoom_to(self.scale * factor, anchor)
 
     def pan_by(self, dx: float, dy: float) -> None:
-        """Move both images by (dx, dy) screen pixels."""
-        self.origin += QPointF(dx, dy)
+        """Move both images by up to (dx, dy) screen pixels, stopping at their edges."""
+        origin = self._limit_origin(self.origin + QPointF(dx, dy), self.scale)
+        if origin == self.origin:
+            return
+        self.origin = origin
         self.fit_mode = False
         self.update()
+
+    def _limit_origin(self, origin: QPointF, scale: float) -> QPointF:
+        size = self.image_size()
+        return QPointF(
+            limit_offset(origin.x(), size.width() * scale, self.width()),
+            limit_offset(origin.y(), size.height() * scale, self.height()),
+        )
 
     def _set_scale(self, scale: float) -> None:
         changed = scale != self.scale
@@ -178,6 +238,8 @@ class CompareView(QWidget):
         super().resizeEvent(event)
         if self.fit_mode:
             self._apply_fit()
+        else:
+            self.origin = self._limit_origin(self.origin, self.scale)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         if not self.has_images:
@@ -188,7 +250,7 @@ class CompareView(QWidget):
         event.accept()
 
     def _near_divider(self, x: float) -> bool:
-        return abs(x - self.split_x()) <= HANDLE_REACH
+        return self.shows_pair and abs(x - self.split_x()) <= HANDLE_REACH
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() != Qt.MouseButton.LeftButton or not self.has_images:
@@ -238,7 +300,7 @@ class CompareView(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), BACKGROUND)
-        if self.before is None or self.after is None:
+        if self.after is None:
             painter.setPen(QColor(200, 200, 200))
             painter.drawText(
                 self.rect().adjusted(24, 24, -24, -24),
@@ -247,20 +309,31 @@ class CompareView(QWidget):
             )
             return
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.scale < 2)
-        split_x = self.split_x()
         height = float(self.height())
-        for pixmap, clip in (
-            (self.before, QRectF(0, 0, split_x, height)),
-            (self.after, QRectF(split_x, 0, self.width() - split_x, height)),
-        ):
-            target = QRectF(self.origin, pixmap.size().toSizeF() * self.scale)
-            painter.save()
-            painter.setClipRect(clip)
-            painter.drawPixmap(target, pixmap, QRectF(pixmap.rect()))
-            painter.restore()
+        if self.before is None:
+            self._paint_image(painter, self.after, QRectF(self.rect()))
+            self._paint_label(painter, self.after_label, left=True)
+            return
+
+        split_x = self.split_x()
+        self._paint_image(painter, self.before, QRectF(0, 0, split_x, height))
+        self._paint_image(
+            painter, self.after, QRectF(split_x, 0, self.width() - split_x, height)
+        )
         self._paint_divider(painter, split_x, height)
         self._paint_label(painter, self.before_label, left=True)
         self._paint_label(painter, self.after_label, left=False)
+
+    def _paint_image(self, painter: QPainter, pixmap: QPixmap, clip: QRectF) -> None:
+        target = QRectF(self.origin, pixmap.size().toSizeF() * self.scale)
+        painter.save()
+        painter.setClipRect(clip)
+        if pixmap.hasAlphaChannel():
+            # The squares keep their screen size at any zoom and move with the image.
+            painter.setBrushOrigin(self.origin)
+            painter.fillRect(target, self._checker)
+        painter.drawPixmap(target, pixmap, QRectF(pixmap.rect()))
+        painter.restore()
 
     def _paint_divider(self, painter: QPainter, x: float, height: float) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
@@ -354,6 +427,12 @@ class ComparePanel(QWidget):
         """Show a job's images under ``title``."""
         self.title.setText(title)
         self.view.set_images(before, after, before_label, after_label)
+        self._on_zoom_changed(self.view.scale)
+
+    def show_single(self, title: str, image: QImage, label: str) -> None:
+        """Show one image without a divider, for a job with no distinct original."""
+        self.title.setText(title)
+        self.view.set_image(image, label)
         self._on_zoom_changed(self.view.scale)
 
     def show_message(self, title: str, message: str) -> None:

@@ -520,6 +520,15 @@ class MainWindow(QMainWindow):
         if job is None or job_id != self._shown_job_id:
             return
         before_label, after_label = pair_labels(job)
+        if job.operation.output_shows_input:
+            # Both sides would show the same pixels, so show the result alone.
+            note = f"the {job.source.suffix} input has no original to compare against"
+            self.compare.show_single(
+                f"{job.source.name} → {job.output.name}",
+                array_to_image(after),
+                f"{after_label} · {note}",
+            )
+            return
         self.compare.show_pair(
             f"{job.source.name} → {job.output.name}",
             array_to_image(before),
