@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from aegui.app.operations import DEFAULT_OPERATION, OPERATIONS, QUALITY
+from aegui.app.operations import DEFAULT_OPERATION, OPERATIONS, QUALITY, OptionSpec
 
 ORGANIZATION = "aegui"
 APPLICATION = "aegui"
@@ -42,12 +42,30 @@ class AppSettings:
     @property
     def quality(self) -> int:
         """Quality level for new compress jobs."""
-        value = int(self.store.value("options/quality", QUALITY.default, type=int))
-        return QUALITY.clamp(value)
+        return self.option(QUALITY)
 
     @quality.setter
     def quality(self, value: int) -> None:
-        self.store.setValue("options/quality", int(value))
+        self.set_option(QUALITY.key, value)
+
+    def option(self, spec: OptionSpec) -> int:
+        """Return the stored value of a job option, or its default, within its range."""
+        value = self.store.value(f"options/{spec.key}", spec.default, type=int)
+        return spec.clamp(int(value))
+
+    def set_option(self, key: str, value: int) -> None:
+        """Store the value of job option ``key``."""
+        self.store.setValue(f"options/{key}", int(value))
+
+    @property
+    def style_file(self) -> Path | None:
+        """Image of the style chosen for new stylize jobs, or None for the default."""
+        value = str(self.store.value("options/style_file", "", type=str))
+        return Path(value) if value else None
+
+    @style_file.setter
+    def style_file(self, path: Path | None) -> None:
+        self.store.setValue("options/style_file", "" if path is None else str(path))
 
     @property
     def operation(self) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 
-from aegui.core.styles import preset_paths
+from aegui.core.styles import StyleError, load_style, preset_paths
 from aegui.core.tasks import PREVIEW_SIDE, describe_error
 
 logger = logging.getLogger(__name__)
@@ -54,6 +54,11 @@ class StyleChoices:
                 )
             return self._paths[index]
 
+    def presets(self) -> list[Path]:
+        """Return the image files of the preset styles."""
+        with self._lock:
+            return self._paths[: self.preset_count]
+
     def label(self, index: int) -> str:
         """Return the name shown for style ``index``: the preset name or the file name."""
         path = self.path(index)
@@ -61,6 +66,15 @@ class StyleChoices:
 
 
 STYLE_CHOICES = StyleChoices()
+
+
+def style_problem(path: Path) -> str | None:
+    """Return why the image at ``path`` cannot be a style, or None if it can."""
+    try:
+        load_style(path)
+    except StyleError as error:
+        return str(error)
+    return None
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Dialogs: the output-conflict question and the About box."""
+"""Dialogs: the output-conflict question, the quit question and the About box."""
 
 from __future__ import annotations
 
@@ -85,6 +85,23 @@ def ask_conflict(parent: QWidget | None, output: Path, source: Path) -> Conflict
     dialog = ConflictDialog(output, source, parent)
     dialog.exec()
     return dialog.choice()
+
+
+def confirm_quit(parent: QWidget | None, unfinished: int) -> bool:
+    """Ask whether to quit while ``unfinished`` jobs are queued or running."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle("Quit aegui?")
+    jobs = "1 job has" if unfinished == 1 else f"{unfinished} jobs have"
+    box.setText(f"{jobs} not finished yet.")
+    box.setInformativeText(
+        "Quitting cancels them. Finished files are kept, and no partial file is left."
+    )
+    quit_button = box.addButton("&Quit", QMessageBox.ButtonRole.DestructiveRole)
+    keep = box.addButton("&Keep Running", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(keep)
+    box.exec()
+    return box.clickedButton() is quit_button
 
 
 def about_box(parent: QWidget, model_text: str) -> QMessageBox:

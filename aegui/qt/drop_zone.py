@@ -62,9 +62,10 @@ class DropZone(QFrame):
         layout.addWidget(self.title)
         layout.addWidget(hint)
         layout.addStretch(1)
-        self._set_highlight(False)
+        self.set_highlight(False)
 
-    def _set_highlight(self, on: bool) -> None:
+    def set_highlight(self, on: bool) -> None:
+        """Draw the border in the highlight color while a drag is over the window."""
         border = "palette(highlight)" if on else "palette(mid)"
         background = "palette(alternate-base)" if on else "palette(base)"
         self.setStyleSheet(
@@ -75,7 +76,7 @@ class DropZone(QFrame):
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
         if local_paths(event):
             event.acceptProposedAction()
-            self._set_highlight(True)
+            self.set_highlight(True)
         else:
             event.ignore()
 
@@ -86,10 +87,10 @@ class DropZone(QFrame):
             event.ignore()
 
     def dragLeaveEvent(self, event: object) -> None:  # noqa: N802 - Qt API
-        self._set_highlight(False)
+        self.set_highlight(False)
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt API
-        self._set_highlight(False)
+        self.set_highlight(False)
         paths = local_paths(event)
         if not paths:
             event.ignore()

@@ -64,7 +64,7 @@ def run_window(paths: list[Path]) -> int:
     """
     app = create_application()
     window = create_window(paths)
-    signal.signal(signal.SIGINT, lambda *_: window.close())
+    signal.signal(signal.SIGINT, lambda *_: window.close_now())
     # Python runs signal handlers only between bytecodes, and Qt's event loop
     # runs none while idle, so a timer wakes the interpreter a few times a second.
     wake = QTimer(window)

@@ -4,12 +4,28 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QItemSelectionModel, QSize, Qt, QTimer, QUrl
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtCore import (
+    QCoreApplication,
+    QItemSelectionModel,
+    QSize,
+    Qt,
+    QTimer,
+    QUrl,
+)
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDragLeaveEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -30,10 +46,11 @@ from aegui.app.operations import all_input_suffixes
 from aegui.app.preview import PreviewLoader
 from aegui.app.queue import ConflictResolver, JobQueue
 from aegui.app.settings import AppSettings
+from aegui.app.styles import STYLE_CHOICES
 from aegui.qt.compare_view import ComparePanel, array_to_image
-from aegui.qt.dialogs import about_box, ask_conflict
-from aegui.qt.drop_zone import DropZone
-from aegui.qt.job_table import JobTableModel, JobTableView
+from aegui.qt.dialogs import about_box, ask_conflict, confirm_quit
+from aegui.qt.drop_zone import DropZone, local_paths
+from aegui.qt.job_table import JobTableModel, JobTableView, visible_text
 from aegui.qt.log_pane import LogPane
 from aegui.qt.options_bar import OptionsBar
 from aegui.qt.resources import app_icon
@@ -45,14 +62,20 @@ DEFAULT_SIZE = QSize(1280, 800)
 # Workers poll for cancellation between tiles, so they normally stop within a
 # second. The timeout bounds how long closing can hang on a job that does not.
 SHUTDOWN_TIMEOUT_MS = 10_000
+# Image types aegui does not read, still listed in the Open dialog's filter.
+# Qt silently drops typed names that the filter does not match, while a job
+# for such a file fails with the reason.
+UNREAD_IMAGE_SUFFIXES = {".gif", ".avif", ".heic", ".heif", ".jxl", ".ico"}
 
 
 class MainWindow(QMainWindow):
     """The aegui window.
 
     ``settings`` is the store of options kept between runs. ``resolve_conflict``
-    decides what happens when an output file exists. By default it shows a
-    dialog, and tests pass a function that returns a fixed choice.
+    decides what happens when an output file exists. ``confirm_quit`` gets the
+    number of unfinished jobs when the window is closed during a batch and
+    returns whether to close. Both show a dialog by default, and tests pass
+    functions that return a fixed choice.
     """
 
     def __init__(
@@ -60,10 +83,13 @@ class MainWindow(QMainWindow):
         settings: AppSettings,
         resolve_conflict: ConflictResolver | None = None,
         parent: QWidget | None = None,
+        confirm_quit: Callable[[int], bool] | None = None,
     ) -> None:
         super().__init__(parent)
         self.settings = settings
         self.resolve_conflict: ConflictResolver = resolve_conflict or self._ask_conflict
+        self.confirm_quit = confirm_quit or self._confirm_quit
+        self._force_close = False
         self.queue = JobQueue(self)
         self.preview = PreviewLoader(self)
         self.log_bridge = LogBridge(self)
@@ -73,7 +99,8 @@ class MainWindow(QMainWindow):
 
         self.setWindowTitle("aegui")
         self.setWindowIcon(app_icon())
-        self.setAcceptDrops(False)
+        # Files dropped anywhere on the window are queued, as on the drop zone.
+        self.setAcceptDrops(True)
         self._create_actions()
         self._create_widgets()
         self._create_menus()
@@ -179,9 +206,12 @@ class MainWindow(QMainWindow):
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         toolbar.addAction(self.open_files_action)
         toolbar.addAction(self.open_folder_action)
+        toolbar.addSeparator()
+        toolbar.addWidget(self.options.output_bar)
         self.addToolBar(toolbar)
         # The options get a row of their own: with the style picker they need
-        # about 1100 pixels, more than fits beside the Open buttons.
+        # about 900 pixels, more than fits beside the Open buttons and the
+        # output folder.
         self.addToolBarBreak()
         options_bar = QToolBar("Options", self)
         options_bar.setObjectName("optionsToolbar")
@@ -319,8 +349,21 @@ class MainWindow(QMainWindow):
         if self.settings.geometry("splitter") is None:
             self.splitter.setSizes([660, 600])
         self.options.set_operation(self.settings.operation)
-        self.options.set_option("quality", self.settings.quality)
+        for key, spec in self.options.option_specs.items():
+            if key != "style":
+                self.options.set_option(key, self.settings.option(spec))
+        self._restore_style()
         self.options.set_output_dir(self.settings.output_dir)
+
+    def _restore_style(self) -> None:
+        picker = self.options.style_picker
+        path = self.settings.style_file
+        if picker is None or path is None:
+            return
+        if path in STYLE_CHOICES.presets():
+            picker.setValue(STYLE_CHOICES.add_file(path))
+        elif path.is_file():
+            picker.add_image(path, report=False)
 
     def _splitters(self) -> dict[str, QSplitter]:
         return {"splitter": self.splitter, "vertical_splitter": self.vertical_splitter}
@@ -364,12 +407,13 @@ class MainWindow(QMainWindow):
 
     def choose_files(self) -> None:
         """Ask for files with a dialog and queue them."""
-        patterns = " ".join(f"*{suffix}" for suffix in sorted(all_input_suffixes()))
+        suffixes = sorted(all_input_suffixes() | UNREAD_IMAGE_SUFFIXES)
+        patterns = " ".join(f"*{suffix}" for suffix in suffixes)
         names, _ = QFileDialog.getOpenFileNames(
             self,
             "Open photos or .aez files",
             str(self.settings.last_open_dir or Path.home()),
-            f"Photos and .aez files ({patterns});;All files (*)",
+            f"Images and .aez files ({patterns});;All files (*)",
         )
         if names:
             self.settings.last_open_dir = Path(names[0]).parent
@@ -386,6 +430,9 @@ class MainWindow(QMainWindow):
 
     def _ask_conflict(self, output: Path, source: Path) -> ConflictChoice:
         return ask_conflict(self, output, source)
+
+    def _confirm_quit(self, unfinished: int) -> bool:
+        return confirm_quit(self, unfinished)
 
     # Job commands
 
@@ -447,8 +494,10 @@ class MainWindow(QMainWindow):
         self.settings.operation = key
 
     def _on_option_changed(self, key: str, value: int) -> None:
-        if key == "quality":
-            self.settings.quality = value
+        if key == "style":
+            self.settings.style_file = STYLE_CHOICES.path(value)
+        else:
+            self.settings.set_option(key, value)
 
     def _on_output_dir_changed(self, folder: Path | None) -> None:
         self.settings.output_dir = folder
@@ -497,7 +546,7 @@ class MainWindow(QMainWindow):
                 "No job selected", "Select a finished job to compare"
             )
             return
-        title = f"{job.source.name} → {job.output.name}"
+        title = viewer_title(job)
         if PreviewLoader.can_preview(job):
             if previous != job.id or not self.compare.view.has_images:
                 self.compare.show_message(title, "Loading preview…")
@@ -524,13 +573,13 @@ class MainWindow(QMainWindow):
             # Both sides would show the same pixels, so show the result alone.
             note = f"the {job.source.suffix} input has no original to compare against"
             self.compare.show_single(
-                f"{job.source.name} → {job.output.name}",
+                viewer_title(job),
                 array_to_image(after),
                 f"{after_label} · {note}",
             )
             return
         self.compare.show_pair(
-            f"{job.source.name} → {job.output.name}",
+            viewer_title(job),
             array_to_image(before),
             array_to_image(after),
             before_label,
@@ -541,7 +590,7 @@ class MainWindow(QMainWindow):
         job = self.queue.job(job_id)
         if job is not None and job_id == self._shown_job_id:
             self.compare.show_message(
-                job.source.name, f"Failed to load the preview: {reason}"
+                visible_text(job.source.name), f"Failed to load the preview: {reason}"
             )
 
     def _on_model_ready(self, model_id: str, device: str, top_quality: int) -> None:
@@ -566,17 +615,64 @@ class MainWindow(QMainWindow):
         self.cancel_all_action.setEnabled(unfinished)
         self.clear_action.setEnabled(finished)
 
+    # Dropping
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
+        """Accept drags that carry local files, and highlight the drop zone."""
+        if local_paths(event):
+            event.acceptProposedAction()
+            self.drop_zone.set_highlight(True)
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802 - Qt API
+        """Keep accepting a drag that carries local files."""
+        if local_paths(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:  # noqa: N802 - Qt API
+        """Turn the drop zone's highlight off."""
+        self.drop_zone.set_highlight(False)
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt API
+        """Queue the dropped files and folders."""
+        self.drop_zone.set_highlight(False)
+        paths = local_paths(event)
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.add_paths(paths)
+
     # Closing
 
+    def close_now(self) -> None:
+        """Close without asking, cancelling any jobs (Ctrl-C in the terminal)."""
+        self._force_close = True
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Cancel every job, wait for the workers, save settings, then close."""
+        """Ask during a batch, then cancel every job, wait for the workers and save settings."""
         if not self._closed:
+            unfinished = sum(not job.status.is_final for job in self.queue.jobs)
+            if (
+                unfinished
+                and not self._force_close
+                and not self.confirm_quit(unfinished)
+            ):
+                event.ignore()
+                return
             self._closed = True
             busy = self.queue.is_busy
             self.save_settings()
             stopped = self.queue.shutdown(SHUTDOWN_TIMEOUT_MS)
             stopped = self.preview.shutdown(SHUTDOWN_TIMEOUT_MS) and stopped
             stopped = self.style_preview.shutdown(SHUTDOWN_TIMEOUT_MS) and stopped
+            # The stopped worker's report is still queued, and it logs which
+            # job was cancelled while running.
+            QCoreApplication.sendPostedEvents(self.queue)
             if busy:
                 logger.info(
                     "Closed during a batch; %s",
@@ -584,6 +680,11 @@ class MainWindow(QMainWindow):
                 )
             self.log_bridge.detach()
         event.accept()
+
+
+def viewer_title(job: Job) -> str:
+    """Return the viewer's title for ``job``, with control characters made visible."""
+    return visible_text(f"{job.source.name} → {job.output.name}")
 
 
 def pair_labels(job: Job) -> tuple[str, str]:

@@ -31,7 +31,8 @@ class OptionsBar(QWidget):
     """The operation chooser, one control per option, and the output folder.
 
     Only the chosen operation's options are shown, so the bar fits a normal
-    window. The others keep their values, because files the chosen operation
+    window. The output folder controls are in ``output_bar``, which the owner
+    places where it likes. The others keep their values, because files the chosen operation
     does not take (an ``.aez`` while Compress is chosen) go to another
     operation, which still reads its own options from here.
     """
@@ -59,6 +60,7 @@ class OptionsBar(QWidget):
         self.option_groups: dict[str, QWidget] = {}
         self.style_picker: StylePicker | None = None
         specs = _unique_options()
+        self.option_specs = {spec.key: spec for spec in specs}
         for spec in specs:
             group = QWidget(self)
             group_layout = QHBoxLayout(group)
@@ -73,26 +75,32 @@ class OptionsBar(QWidget):
             if spec.disabled_by in self.option_boxes:
                 self._link_disabled_by(spec.key, spec.disabled_by)
 
-        layout.addSpacing(12)
-        self.output = QLineEdit(self)
+        # The output folder controls sit in a widget of their own, which the
+        # window places in the row of the Open buttons, so the options row
+        # keeps its width for the Stylize options.
+        self.output_bar = QWidget(self)
+        output_layout = QHBoxLayout(self.output_bar)
+        output_layout.setContentsMargins(12, 0, 4, 0)
+        self.output = QLineEdit(self.output_bar)
         self.output.setReadOnly(True)
         self.output.setPlaceholderText(f"Beside each source, in {OUTPUT_SUBFOLDER}/")
         self.output.setMinimumWidth(220)
         self.output.setToolTip("Folder that receives the results")
-        choose = QToolButton(self)
+        choose = QToolButton(self.output_bar)
         choose.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_DirIcon))
         choose.setToolTip("Choose the output folder")
         choose.clicked.connect(self.choose_output_dir)
-        reset = QToolButton(self)
+        reset = QToolButton(self.output_bar)
         reset.setIcon(
             self.style().standardIcon(QStyle.StandardPixmap.SP_DialogResetButton)
         )
         reset.setToolTip(f"Write results beside each source, in {OUTPUT_SUBFOLDER}/")
         reset.clicked.connect(lambda: self.set_output_dir(None))
-        layout.addWidget(QLabel("Output:", self, buddy=self.output))
-        layout.addWidget(self.output, 1)
-        layout.addWidget(choose)
-        layout.addWidget(reset)
+        output_layout.addWidget(QLabel("Output:", self.output_bar, buddy=self.output))
+        output_layout.addWidget(self.output, 1)
+        output_layout.addWidget(choose)
+        output_layout.addWidget(reset)
+        layout.addStretch(1)
         self._output_dir: Path | None = None
         self._show_options(self.current_operation())
 

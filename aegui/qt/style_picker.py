@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,10 +19,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aegui.app.styles import STYLE_CHOICES
-from aegui.core.styles import StyleError, load_style
+from aegui.app.styles import STYLE_CHOICES, style_problem
+
+logger = logging.getLogger(__name__)
 
 THUMBNAIL_SIZE = QSize(48, 48)
+STYLE_NAME_CHARACTERS = 12  # width of the style box, in characters
 CHOOSE_IMAGE = -1  # item data of the "Choose image…" entry
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp);;All files (*)"
 
@@ -56,6 +59,11 @@ class StylePicker(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.combo = QComboBox(self)
         self.combo.setIconSize(THUMBNAIL_SIZE)
+        # Long file names are elided, so a chosen image cannot widen the window.
+        self.combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.combo.setMinimumContentsLength(STYLE_NAME_CHARACTERS)
         self.combo.setObjectName("style_combo")
         for index in range(len(STYLE_CHOICES)):
             self._add_item(index)
@@ -86,23 +94,27 @@ class StylePicker(QWidget):
             return
         self.combo.setCurrentIndex(row)
 
-    def add_image(self, path: Path) -> int | None:
+    def add_image(self, path: Path, report: bool = True) -> int | None:
         """Add an image file as a style, choose it and return its index.
 
-        An image the stylizer cannot use is reported through ``warn`` and not
-        added; the previous style stays chosen and None is returned.
+        An image the stylizer cannot use is not added: the previous style
+        stays chosen and None is returned. With ``report`` the reason goes to
+        ``warn``, else only to the log.
         """
         # Reading the style took 0.14 s for a 3000x2000 JPEG and 0.6 s for
         # 6000x4000 on two cores, short enough for the window to wait.
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            load_style(path)
-        except StyleError as error:
-            self.setValue(self._value)
-            self.warn(str(error))
-            return None
+            problem = style_problem(path)
         finally:
             QApplication.restoreOverrideCursor()
+        if problem is not None:
+            self.setValue(self._value)
+            if report:
+                self.warn(problem)
+            else:
+                logger.info("Style image not used: %s", problem)
+            return None
         index = STYLE_CHOICES.add_file(path)
         if self.combo.findData(index) < 0:
             self._add_item(index, row=self.combo.count() - 1)

@@ -39,6 +39,12 @@ def private_qsettings(
     yield folder
 
 
+@pytest.fixture(autouse=True)
+def quit_without_asking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Answer the quit question with Quit, so no test blocks on the dialog."""
+    monkeypatch.setattr("aegui.qt.main_window.confirm_quit", lambda parent, count: True)
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> AppSettings:
     """Settings stored in a temporary INI file."""

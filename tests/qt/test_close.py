@@ -7,12 +7,22 @@ import logging
 import time
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
 from aegui.app.jobs import JobStatus
 from aegui.app.log_bridge import LOGGER_NAME
 from aegui.app.settings import AppSettings
+from aegui.qt.dialogs import confirm_quit
 from aegui.qt.main_window import MainWindow
 
-from .conftest import TIMEOUT_MS, temporary_files, wait_running, write_photos
+from .conftest import (
+    TIMEOUT_MS,
+    temporary_files,
+    wait_idle,
+    wait_running,
+    write_photos,
+)
 
 
 def test_close_during_slow_job_stops_worker(
@@ -30,6 +40,8 @@ def test_close_during_slow_job_stops_worker(
 
     assert elapsed < 2.0
     assert window.queue.active_workers == 0
+    # The running job's own report arrives before the window is gone.
+    assert jobs[0].status is JobStatus.CANCELLED
     for job in jobs[1:]:
         assert job.status is JobStatus.CANCELLED
         assert not job.output.exists()
@@ -65,3 +77,69 @@ def test_close_detaches_log_handler(qtbot, window) -> None:
     window.close()
 
     assert window.log_bridge.handler not in logger.handlers
+
+
+def test_close_during_batch_asks_first(
+    qtbot, window, slow_operation, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "long.slow"
+    blocker.write_bytes(b"x")
+    jobs = window.add_paths([blocker, *write_photos(tmp_path, 2)])
+    wait_running(qtbot, jobs[0])
+    counts: list[int] = []
+
+    def keep_running(count: int) -> bool:
+        counts.append(count)
+        return False
+
+    window.confirm_quit = keep_running
+    assert not window.close()
+    assert counts == [3]
+    assert window.isVisible()
+    assert jobs[0].status is JobStatus.RUNNING
+    assert jobs[1].status is JobStatus.QUEUED
+
+    window.confirm_quit = lambda count: True
+    assert window.close()
+    assert window.queue.active_workers == 0
+    assert jobs[1].status is JobStatus.CANCELLED
+
+
+def test_close_when_idle_does_not_ask(qtbot, window, tmp_path: Path) -> None:
+    window.add_paths(write_photos(tmp_path, 1))
+    wait_idle(qtbot, window)
+    counts: list[int] = []
+
+    def record(count: int) -> bool:
+        counts.append(count)
+        return True
+
+    window.confirm_quit = record
+    assert window.close()
+    assert counts == []
+
+
+def test_close_now_skips_question(
+    qtbot, window, slow_operation, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "long.slow"
+    blocker.write_bytes(b"x")
+    jobs = window.add_paths([blocker])
+    wait_running(qtbot, jobs[0])
+    window.confirm_quit = lambda count: False
+
+    window.close_now()
+
+    assert not window.isVisible()
+    assert window.queue.active_workers == 0
+
+
+def test_quit_question_keep_running_button(qtbot) -> None:
+    def press_keep_running() -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        assert box.text() == "2 jobs have not finished yet."
+        box.defaultButton().click()
+
+    QTimer.singleShot(0, press_keep_running)
+    assert confirm_quit(None, 2) is False

@@ -91,3 +91,14 @@ def test_drop_names_skipped_file_types(qtbot, window, tmp_path: Path) -> None:
     assert [job.source.name for job in window.queue.jobs] == ["a.png"]
     qtbot.waitUntil(lambda: "clip.gif" in window.log_pane.text(), timeout=5000)
     wait_idle(qtbot, window)
+
+
+def test_drop_on_window_outside_zone_queues_jobs(qtbot, window, tmp_path: Path) -> None:
+    photo = write_photo(tmp_path / "anywhere.png")
+
+    entered, dropped = drop_paths(window, [photo])
+
+    assert entered
+    assert dropped
+    assert [job.source for job in window.queue.jobs] == [photo]
+    wait_idle(qtbot, window)

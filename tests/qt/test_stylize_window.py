@@ -94,6 +94,31 @@ def test_stylize_jobs_use_options(
     assert picker.combo.itemText(picker.combo.count() - 2) == "my-style.png"
 
 
+@pytest.mark.parametrize("style", ["udnie", "my-style.png"])
+def test_stylize_settings_survive_restart(
+    qtbot, tiny_stylizer, conflicts, tmp_path: Path, style: str
+) -> None:
+    store = AppSettings.from_file(tmp_path / "restart.ini")
+    first = stylize_window(qtbot, store, conflicts)
+    picker = first.options.style_picker
+    assert picker is not None
+    if style in PRESETS:
+        picker.setValue(PRESETS.index(style))
+    else:
+        picker.add_image(write_photo(tmp_path / style, 40, 40, seed=2))
+    first.options.set_option("style_strength", 40)
+    first.options.set_option("preserve_color", 1)
+    first.close()
+
+    second = stylize_window(
+        qtbot, AppSettings.from_file(tmp_path / "restart.ini"), conflicts
+    )
+    values = second.options.option_values()
+    assert STYLE_CHOICES.label(values["style"]) == style
+    assert values["style_strength"] == 40
+    assert values["preserve_color"] == 1
+
+
 @pytest.mark.parametrize("kind", ["tiny", "flat", "text"])
 def test_picker_rejects_unusable_style(
     qtbot, tiny_stylizer, settings, conflicts, tmp_path: Path, kind: str

@@ -28,6 +28,7 @@ def test_settings_survive_restart(qtbot, tiny_codec, tmp_path: Path) -> None:
     first.show()
     first.options.set_operation("decompress")
     first.options.set_option("quality", 7)
+    first.options.set_option("refine", 30)
     first.options.set_output_dir(tmp_path / "out")
     # The 800x600 offscreen screen leaves room only for a smaller height.
     first.resize(first.minimumSizeHint().width(), 520)
@@ -39,6 +40,7 @@ def test_settings_survive_restart(qtbot, tiny_codec, tmp_path: Path) -> None:
 
     assert second.options.current_operation() == "decompress"
     assert second.options.option_values()["quality"] == 7
+    assert second.options.option_values()["refine"] == 30
     assert second.options.output_dir() == tmp_path / "out"
     assert second.size() == saved_size
     assert second.height() == 520
@@ -108,6 +110,26 @@ def test_open_files_dialog_queues_selection(
 
     assert [job.source for job in window.queue.jobs] == photos
     assert window.settings.last_open_dir == tmp_path
+
+
+def test_open_files_filter_lists_gif(
+    qtbot, window, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    filters: list[str] = []
+
+    def choose_nothing(*args: object) -> tuple[list[str], str]:
+        filters.append(str(args[3]))
+        return [], ""
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", choose_nothing)
+    window.open_files_action.trigger()
+
+    first_filter = filters[0].split(";;")[0]
+    # Qt drops typed names the filter does not match, so a GIF picked with a
+    # photo would vanish without a row saying it is not read.
+    assert "*.gif" in first_filter
+    assert "*.png" in first_filter
+    assert "*.aez" in first_filter
 
 
 def test_open_folder_dialog_queues_folder(
