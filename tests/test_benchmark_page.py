@@ -166,3 +166,29 @@ def test_ceiling_section(tmp_path: Path) -> None:
     assert "measured on 40 BSDS400 photos). Means over 2 Kodak photos" in text
     assert "| quality | bpp | never rounded | rounded | offset 1 |" in text
     assert "| 4 | 0.500 | 34.00 | 30.00 | 29.50 |" in text
+
+
+def test_context_trial_section(tmp_path: Path) -> None:
+    run = {
+        "meta": {
+            "machine": {"cpu": "Test CPU", "cores": 2},
+            "torch_threads": 2,
+            "weights_sha256": "1f65d0b2" + "0" * 56,
+            "date": "2026-12-06T11:00:00+00:00",
+        },
+        "model": "conv",
+        "hidden": 64,
+        "parameters": 405952,
+        "steps": 1500,
+        "training_crop_saving_percent": 3.19,
+        "photos_measured": {"Kodak": 8},
+        "non_anchor_saving_percent": {"Kodak": {"2": 1.79, "6": -0.7, "10": -3.81}},
+    }
+    trial = {"name": "codec-context-trial", "runs": [run]}
+    (tmp_path / "codec-context-trial.json").write_text(json.dumps(trial))
+    page = tmp_path / "page.md"
+    load_write_page().main(["--results", str(tmp_path), "--out", str(page)])
+    text = page.read_text()
+    assert "## Compression: a context model on the frozen latents" in text
+    assert "| conv 64 | 405,952 | training crops, last 250 of 1500 steps |" in text
+    assert "| conv 64 |  | 8 Kodak | +1.8 | -0.7 | -3.8 |" in text

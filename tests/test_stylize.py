@@ -514,17 +514,28 @@ def test_presets_are_shipped() -> None:
 def test_flat_style_is_named_flat(tmp_path: Path) -> None:
     flat = tmp_path / "red.png"
     Image.new("RGB", (64, 48), (200, 30, 30)).save(flat)
-    with pytest.raises(StyleError, match="one flat color, with no texture"):
+    with pytest.raises(StyleError, match="nearly one flat color, with too little"):
         load_style(flat)
 
 
-def test_faint_texture_is_a_style(tmp_path: Path) -> None:
-    # A spread of a few levels is enough for the feature statistics.
+@pytest.mark.parametrize(("noise", "usable"), [(4, False), (20, True)])
+def test_style_needs_some_texture(tmp_path: Path, noise: int, usable: bool) -> None:
+    # Noise of +-4 levels on one blue looks flat and gave a nearly plain result.
     rng = np.random.default_rng(0)
-    faint = 128 + rng.integers(-6, 7, (48, 64, 3))
-    path = tmp_path / "faint.png"
-    Image.fromarray(faint.astype(np.uint8)).save(path)
-    assert load_style(path).shape == (48, 64, 3)
+    pixels = np.array([40, 80, 200]) + rng.integers(-noise, noise + 1, (48, 64, 3))
+    path = tmp_path / f"noise{noise}.png"
+    Image.fromarray(pixels.clip(0, 255).astype(np.uint8)).save(path)
+    if usable:
+        assert load_style(path).shape == (48, 64, 3)
+    else:
+        with pytest.raises(StyleError, match="nearly one flat color"):
+            load_style(path)
+
+
+def test_missing_style_file_is_named_missing(tmp_path: Path) -> None:
+    missing = tmp_path / "gone.png"
+    with pytest.raises(StyleError, match=f"style image not found: {missing}"):
+        load_style(missing)
 
 
 def test_load_style_downscales() -> None:

@@ -24,9 +24,10 @@ STYLE_SIDE = 512
 # of features to take statistics from: a 1x1 style only tints the photo.
 MIN_STYLE_SIDE = 32
 # A style whose color channels all vary less than this (standard deviation in
-# 0..255 levels) is one flat color. Its features have no spread, so at full
-# strength every feature of the photo takes the same value and the photo is lost.
-MIN_STYLE_SPREAD = 2.0
+# 0..255 levels) is nearly one flat color. Its features have almost no spread,
+# so at full strength the photo is lost: a blue image with noise of +-4 levels
+# (spread 2.6) gave a nearly plain blue result.
+MIN_STYLE_SPREAD = 6.0
 
 
 class StyleError(AeguiError):
@@ -65,6 +66,8 @@ def resolve_style(style: str | Path, folder: Path | None = None) -> Path:
             f"invalid style {text!r}: a folder, not an image file; give one painting "
             f"or a preset (presets: {describe_presets(presets)})"
         )
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        raise StyleError(f"style image not found: {path}")
     raise StyleError(
         f"unknown style {text!r}: not a preset and no such image file "
         f"(presets: {describe_presets(presets)})"
@@ -101,8 +104,8 @@ def load_style(style: str | Path, side: int = STYLE_SIDE) -> np.ndarray:
     # Checked on the reduced copy, which is small.
     if rgb.reshape(-1, 3).std(axis=0).max() < MIN_STYLE_SPREAD:
         raise StyleError(
-            f"invalid style image: {path}: one flat color, with no texture to "
-            "transfer; choose a painting or a photo with some detail"
+            f"invalid style image: {path}: nearly one flat color, with too little "
+            "texture to transfer; choose a painting or a photo with some detail"
         )
     return np.ascontiguousarray(rgb)
 

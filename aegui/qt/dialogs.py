@@ -92,10 +92,14 @@ def confirm_quit(parent: QWidget | None, unfinished: int) -> bool:
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Question)
     box.setWindowTitle("Quit aegui?")
-    jobs = "1 job has" if unfinished == 1 else f"{unfinished} jobs have"
-    box.setText(f"{jobs} not finished yet.")
+    if unfinished == 1:
+        box.setText("1 job has not finished yet.")
+        cancels = "Quitting cancels it."
+    else:
+        box.setText(f"{unfinished} jobs have not finished yet.")
+        cancels = "Quitting cancels them."
     box.setInformativeText(
-        "Quitting cancels them. Finished files are kept, and no partial file is left."
+        f"{cancels} Finished files are kept, and no partial file is left."
     )
     quit_button = box.addButton("&Quit", QMessageBox.ButtonRole.DestructiveRole)
     keep = box.addButton("&Keep Running", QMessageBox.ButtonRole.RejectRole)

@@ -108,6 +108,13 @@ def format_bpp(bpp: float) -> str:
     return f"{bpp:.0f}"
 
 
+def format_seconds(seconds: float) -> str:
+    """Return a job's time as "1.23 s", or "154 s" from 100 s on, to fit the column."""
+    if seconds >= 99.995:
+        return f"{seconds:.0f} s"
+    return f"{seconds:.2f} s"
+
+
 def visible_text(text: str) -> str:
     """Replace the characters that a one-line cell would hide with visible ones.
 
@@ -252,7 +259,7 @@ class JobTableModel(QAbstractTableModel):
             return "" if result.bpp is None else format_bpp(result.bpp)
         if column == Column.PSNR:
             return "" if result.psnr is None else f"{result.psnr:.2f} dB"
-        return f"{result.seconds:.2f} s"
+        return format_seconds(result.seconds)
 
     def _source_size(self, job: Job) -> str:
         # Cached because this runs on every repaint of the row.

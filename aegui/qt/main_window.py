@@ -342,6 +342,7 @@ class MainWindow(QMainWindow):
         geometry = self.settings.geometry("geometry")
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(DEFAULT_SIZE)
+        self._fit_screen()
         for name, splitter in self._splitters().items():
             state = self.settings.geometry(name)
             if state is not None:
@@ -364,6 +365,19 @@ class MainWindow(QMainWindow):
             picker.setValue(STYLE_CHOICES.add_file(path))
         elif path.is_file():
             picker.add_image(path, report=False)
+        else:
+            logger.info("Style image %s not found; using the first preset", path)
+
+    def _fit_screen(self) -> None:
+        """Shrink the window to the screen's free area if the default or saved size is larger."""
+        screen = self.screen()
+        if screen is None:
+            return
+        room = screen.availableGeometry().size()
+        if self.width() > room.width() or self.height() > room.height():
+            self.resize(
+                min(self.width(), room.width()), min(self.height(), room.height())
+            )
 
     def _splitters(self) -> dict[str, QSplitter]:
         return {"splitter": self.splitter, "vertical_splitter": self.vertical_splitter}
@@ -608,10 +622,12 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Failed to load the codec: {reason}", 15000)
 
     def _update_actions(self) -> None:
-        has_selection = self.table.selectionModel().hasSelection()
+        selected = [self.queue.job(job_id) for job_id in self.table.selected_job_ids()]
         unfinished = any(not job.status.is_final for job in self.queue.jobs)
         finished = any(job.status.is_final for job in self.queue.jobs)
-        self.cancel_action.setEnabled(has_selection and unfinished)
+        self.cancel_action.setEnabled(
+            any(job is not None and not job.status.is_final for job in selected)
+        )
         self.cancel_all_action.setEnabled(unfinished)
         self.clear_action.setEnabled(finished)
 

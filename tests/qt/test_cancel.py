@@ -102,3 +102,22 @@ def test_new_batch_after_cancel_runs(
 
     assert photo_job.status is JobStatus.DONE
     assert window.overall_label.text() == "1 of 1 done"
+
+
+def test_cancel_disabled_for_finished_selection(
+    qtbot, window, slow_operation, tmp_path: Path
+) -> None:
+    done = window.add_paths(write_photos(tmp_path, 1))[0]
+    wait_idle(qtbot, window)
+    blocker = tmp_path / "long.slow"
+    blocker.write_bytes(b"x")
+    running = window.add_paths([blocker])[0]
+    wait_running(qtbot, running)
+
+    window.select_job(done.id)
+    assert not window.cancel_action.isEnabled()
+    window.select_job(running.id)
+    assert window.cancel_action.isEnabled()
+
+    window.queue.cancel_all()
+    wait_idle(qtbot, window)

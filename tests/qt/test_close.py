@@ -143,3 +143,18 @@ def test_quit_question_keep_running_button(qtbot) -> None:
 
     QTimer.singleShot(0, press_keep_running)
     assert confirm_quit(None, 2) is False
+
+
+def test_quit_question_for_one_job(qtbot) -> None:
+    texts: list[str] = []
+
+    def read_and_keep_running() -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        texts.extend([box.text(), box.informativeText()])
+        box.defaultButton().click()
+
+    QTimer.singleShot(0, read_and_keep_running)
+    assert confirm_quit(None, 1) is False
+    assert texts[0] == "1 job has not finished yet."
+    assert texts[1].startswith("Quitting cancels it.")

@@ -19,6 +19,7 @@ from aegui.qt.job_table import (
     Column,
     JobTableModel,
     JobTableView,
+    format_seconds,
     share_width,
     visible_text,
 )
@@ -286,3 +287,11 @@ def test_file_name_shows_control_characters(table, name: str, shown: str) -> Non
     assert visible_text(name) == shown
     tooltip = cell(view, row, Column.FILE, Qt.ItemDataRole.ToolTipRole)
     assert tooltip == f"/tmp/aegui-table-test/{shown}"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0.4, "0.40 s"), (99.99, "99.99 s"), (99.996, "100 s"), (153.58, "154 s")],
+)
+def test_format_seconds_fits_column(seconds: float, text: str) -> None:
+    assert format_seconds(seconds) == text
