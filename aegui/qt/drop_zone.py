@@ -21,6 +21,15 @@ def local_paths(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> list[Pa
     return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
 
 
+def accept_file_drag(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> bool:
+    """Accept a drag or drop that carries local files, ignore any other; return which."""
+    if local_paths(event):
+        event.acceptProposedAction()
+        return True
+    event.ignore()
+    return False
+
+
 class DropZone(QFrame):
     """A framed area that takes dropped files and folders.
 
@@ -74,29 +83,19 @@ class DropZone(QFrame):
         )
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
-        if local_paths(event):
-            event.acceptProposedAction()
+        if accept_file_drag(event):
             self.set_highlight(True)
-        else:
-            event.ignore()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802 - Qt API
-        if local_paths(event):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+        accept_file_drag(event)
 
     def dragLeaveEvent(self, event: object) -> None:  # noqa: N802 - Qt API
         self.set_highlight(False)
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt API
         self.set_highlight(False)
-        paths = local_paths(event)
-        if not paths:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        self.paths_dropped.emit(paths)
+        if accept_file_drag(event):
+            self.paths_dropped.emit(local_paths(event))
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
         if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(

@@ -49,7 +49,7 @@ from aegui.app.settings import AppSettings
 from aegui.app.styles import STYLE_CHOICES
 from aegui.qt.compare_view import ComparePanel, array_to_image
 from aegui.qt.dialogs import about_box, ask_conflict, confirm_quit
-from aegui.qt.drop_zone import DropZone, local_paths
+from aegui.qt.drop_zone import DropZone, accept_file_drag, local_paths
 from aegui.qt.job_table import JobTableModel, JobTableView, visible_text
 from aegui.qt.log_pane import LogPane
 from aegui.qt.options_bar import OptionsBar
@@ -635,18 +635,12 @@ class MainWindow(QMainWindow):
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
         """Accept drags that carry local files, and highlight the drop zone."""
-        if local_paths(event):
-            event.acceptProposedAction()
+        if accept_file_drag(event):
             self.drop_zone.set_highlight(True)
-        else:
-            event.ignore()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802 - Qt API
         """Keep accepting a drag that carries local files."""
-        if local_paths(event):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+        accept_file_drag(event)
 
     def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:  # noqa: N802 - Qt API
         """Turn the drop zone's highlight off."""
@@ -655,12 +649,8 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt API
         """Queue the dropped files and folders."""
         self.drop_zone.set_highlight(False)
-        paths = local_paths(event)
-        if not paths:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        self.add_paths(paths)
+        if accept_file_drag(event):
+            self.add_paths(local_paths(event))
 
     # Closing
 
