@@ -200,6 +200,50 @@ def ceiling_section(folder: Path) -> list[str]:
     return [*lines, ""]
 
 
+def context_trial_section(folder: Path) -> list[str]:
+    """Return the section on a context model trained on the frozen latents."""
+    data = read("codec-context-trial.json", folder)
+    if not data or not data["runs"]:
+        return []
+    meta = data["runs"][0]["meta"]
+    lines = [
+        "## Compression: a context model on the frozen latents",
+        "",
+        "Bits of the non-anchor latents saved by a checkerboard context model "
+        "trained on the shipped codec's latents, with the transforms and the "
+        "hyperprior unchanged (percent; negative means more bits). Each run "
+        "trains on BSDS400 photos and is measured on some of them, on other "
+        "BSDS400 photos and on Kodak.",
+        "",
+        f"Measured {meta['date']} on {meta['machine']['cpu']}, "
+        f"{meta['torch_threads']} threads, weights {meta['weights_sha256'][:8]}, "
+        "with `python benchmarks/codec_context_trial.py --threads 2 --model M "
+        "--hidden H`.",
+        "",
+        table_row(["model", "parameters", "photos", "q2", "q6", "q10"]),
+        table_row(["---"] * 6),
+    ]
+    for run in data["runs"]:
+        name = f"{run['model']} {run['hidden']}"
+        lines.append(
+            table_row(
+                [
+                    name,
+                    f"{run['parameters']:,}",
+                    f"training crops, last 250 of {run['steps']} steps",
+                    f"{run['training_crop_saving_percent']:+.1f} (all levels)",
+                    "",
+                    "",
+                ]
+            )
+        )
+        for photos, by_quality in run["non_anchor_saving_percent"].items():
+            count = run["photos_measured"][photos]
+            cells = [f"{by_quality[q]:+.1f}" for q in ("2", "6", "10")]
+            lines.append(table_row([name, "", f"{count} {photos}", *cells]))
+    return [*lines, ""]
+
+
 def gui_section(folder: Path) -> list[str]:
     """Event-loop stalls while the window runs a batch."""
     data = read("gui-responsiveness.json", folder)
@@ -438,6 +482,7 @@ def main(argv: list[str] | None = None) -> int:
         speed_section,
         trials_section,
         ceiling_section,
+        context_trial_section,
         denoise_section,
         stylize_section,
         gui_section,
