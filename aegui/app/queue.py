@@ -125,6 +125,10 @@ class JobQueue(QObject):
         )
         remembered: Resolution | None = None
         added: list[Job] = []
+        # Files added after a batch ended start a new one. Checked once, so a
+        # job skipped at once still counts in the batch it was added with.
+        if self._running is None and all(j.status.is_final for j in self._batch):
+            self._batch = []
         for source, base in pairs:
             operation = operation_for(source, preferred)
             options = {
@@ -187,8 +191,6 @@ class JobQueue(QObject):
             logger.info("Skipped %s: %s already exists", job.source.name, job.output)
 
     def _append(self, job: Job) -> None:
-        if self._running is None and all(j.status.is_final for j in self._batch):
-            self._batch = []
         self._batch.append(job)
         self._rows[job.id] = len(self.jobs)
         self.jobs.append(job)

@@ -199,6 +199,24 @@ def test_conflict_dialog_closed_means_skip(qtbot, tmp_path: Path) -> None:
     assert dialog.choice() == ConflictChoice(Resolution.SKIP)
 
 
+def test_skipped_first_job_counts_in_batch(
+    qtbot, window, conflicts, tmp_path: Path
+) -> None:
+    first, second = write_photos(tmp_path, 2)
+    existing = tmp_path / "aegui-out" / "photo-0.aez"
+    existing.parent.mkdir()
+    existing.write_bytes(b"keep me")
+    conflicts.choice = ConflictChoice(Resolution.SKIP)
+
+    window.add_paths([first, second])
+    wait_idle(qtbot, window)
+
+    counts = window.queue.batch_counts()
+    assert counts[JobStatus.SKIPPED] == 1
+    assert counts[JobStatus.DONE] == 1
+    assert window.overall_label.text() == "2 of 2 finished: 1 done, 1 skipped"
+
+
 @pytest.mark.parametrize(
     ("counts", "expected"),
     [
