@@ -123,8 +123,11 @@ class StylePicker(QWidget):
 
     def choose_image(self) -> None:
         """Ask for a style image with a file dialog and choose it."""
+        start = Path.home()
+        if self._value >= STYLE_CHOICES.preset_count:
+            start = STYLE_CHOICES.path(self._value).parent
         name, _ = QFileDialog.getOpenFileName(
-            self, "Choose a style image", str(Path.home()), IMAGE_FILTER
+            self, "Choose a style image", str(start), IMAGE_FILTER
         )
         if name:
             self.add_image(Path(name))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from PySide6.QtWidgets import QCheckBox, QSlider
+from PySide6.QtWidgets import QCheckBox, QFileDialog, QSlider
 
 from aegui.app.jobs import JobStatus
 from aegui.app.operations import STYLIZE, available_operations
@@ -117,6 +117,26 @@ def test_stylize_settings_survive_restart(
     assert STYLE_CHOICES.label(values["style"]) == style
     assert values["style_strength"] == 40
     assert values["preserve_color"] == 1
+
+
+def test_style_dialog_starts_in_last_style_folder(
+    qtbot, tiny_stylizer, settings, conflicts, tmp_path: Path, monkeypatch
+) -> None:
+    window = stylize_window(qtbot, settings, conflicts)
+    picker = window.options.style_picker
+    assert picker is not None
+    picker.add_image(write_photo(tmp_path / "paintings" / "mine.png", 40, 40, seed=2))
+    starts: list[str] = []
+
+    def cancel(*args: object) -> tuple[str, str]:
+        starts.append(str(args[2]))
+        return "", ""
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", cancel)
+    picker.choose_image()
+
+    assert starts == [str(tmp_path / "paintings")]
+    assert STYLE_CHOICES.label(picker.value()) == "mine.png"
 
 
 @pytest.mark.parametrize("kind", ["tiny", "flat", "text"])
