@@ -38,7 +38,7 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import codec_run_meta  # noqa: E402
+from machine import codec_run_meta, start_run  # noqa: E402
 
 from aegui.core.codec import ImageCodec, load_codec  # noqa: E402
 from aegui.core.metrics import psnr  # noqa: E402
@@ -157,9 +157,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    start_run(args.threads)
     for folder in (args.data, args.gap_data):
         if not folder.is_dir():
             parser.error(f"{folder}: no such folder")

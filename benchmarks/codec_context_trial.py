@@ -41,7 +41,7 @@ from PIL import Image
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import codec_run_meta  # noqa: E402
+from machine import codec_run_meta, start_run  # noqa: E402
 
 from aegui.core.codec import ImageCodec, load_codec  # noqa: E402
 from aegui.core.models.hyperprior import SCALE_LEVELS  # noqa: E402
@@ -219,9 +219,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    start_run(args.threads)
     torch.manual_seed(0)
     bsds = sorted((DATASETS / "bsds400").glob("*.jpg"))
     kodak = sorted((DATASETS / "kodak24").glob("*.png"))

@@ -40,7 +40,7 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import codec_run_meta  # noqa: E402
+from machine import codec_run_meta, start_run  # noqa: E402
 
 from aegui.core.codec import ImageCodec, Latents, load_codec  # noqa: E402
 from aegui.core.metrics import psnr  # noqa: E402
@@ -144,9 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    start_run(args.threads)
     if not args.data.is_dir():
         parser.error(f"{args.data}: no such folder (the Kodak photos are needed)")
     codec = load_codec()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime
+import logging
 import os
 import platform
 import shlex
@@ -41,3 +42,12 @@ def codec_run_meta(script: str, argv: list[str] | None, codec: Any) -> dict[str,
         "weights_sha256": codec.digest.hex(),
         "command": f"python benchmarks/{script} {shlex.join(arguments)}".rstrip(),
     }
+
+
+def start_run(threads: int) -> None:
+    """Log INFO lines as plain messages and use ``threads`` torch threads (0: all)."""
+    import torch
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if threads:
+        torch.set_num_threads(threads)
