@@ -172,7 +172,22 @@ class CompareView(QWidget):
         self._apply_fit()
 
     def actual_size(self) -> None:
-        """Show one image pixel per screen pixel, keeping the view's center still."""
+        """Show one image pixel per screen pixel, keeping the view's center still.
+
+        Already at 100%, it centres the image instead, so the key always
+        visibly does something.
+        """
+        if self.scale == 1.0 and not self.fit_mode:
+            size = self.image_size()
+            self.origin = self._limit_origin(
+                QPointF(
+                    (self.width() - size.width()) / 2,
+                    (self.height() - size.height()) / 2,
+                ),
+                1.0,
+            )
+            self.update()
+            return
         self.zoom_to(1.0, QPointF(self.width() / 2, self.height() / 2))
 
     def zoom_to(self, scale: float, anchor: QPointF) -> None:

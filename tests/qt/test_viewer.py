@@ -219,6 +219,27 @@ def test_actual_size_after_pan_within_edges(qtbot) -> None:
     assert view.origin.y() == pytest.approx(324 - 600)
 
 
+def test_actual_size_again_centres_image(qtbot) -> None:
+    view = CompareView()
+    qtbot.addWidget(view)
+    view.resize(424, 324)
+    view.show()
+    view.set_images(
+        solid_image(1000, 600, QColor("red")),
+        solid_image(1000, 600, QColor("blue")),
+        "A",
+        "B",
+    )
+    view.actual_size()
+    view.pan_by(-150, -40)
+
+    view.actual_size()
+
+    assert view.scale == 1.0
+    assert view.origin.x() == pytest.approx((424 - 1000) / 2)
+    assert view.origin.y() == pytest.approx((324 - 600) / 2)
+
+
 def test_single_image_has_no_divider(qtbot, view: CompareView) -> None:
     view.set_image(solid_image(200, 100, QColor("blue")), "Result")
     middle = QPoint(int(view.split_x()), view.height() // 2)
