@@ -69,9 +69,12 @@ STYLE_CHOICES = StyleChoices()
 
 
 def style_problem(path: Path) -> str | None:
-    """Return why the image at ``path`` cannot be a style, or None if it can."""
+    """Return why the image at ``path`` cannot be a style, or None if it can.
+
+    The image's conversion warnings are left to the jobs that use it.
+    """
     try:
-        load_style(path)
+        load_style(path, log_warnings=False)
     except StyleError as error:
         return str(error)
     return None

@@ -74,16 +74,20 @@ def resolve_style(style: str | Path, folder: Path | None = None) -> Path:
     )
 
 
-def load_style(style: str | Path, side: int = STYLE_SIDE) -> np.ndarray:
+def load_style(
+    style: str | Path, side: int = STYLE_SIDE, *, log_warnings: bool = True
+) -> np.ndarray:
     """Return the style image as uint8 RGB (H, W, 3), long side at most ``side``.
 
     Alpha is dropped and grayscale becomes three equal channels. Raises
     StyleError naming the style when it is unknown, unreadable, corrupted,
-    smaller than ``MIN_STYLE_SIDE`` on a side or one flat color.
+    smaller than ``MIN_STYLE_SIDE`` on a side or nearly one flat color.
+    Conversion warnings (16-bit samples, extra frames) are logged unless
+    ``log_warnings`` is False.
     """
     path = resolve_style(style)
     try:
-        image = load_image(path)
+        image = load_image(path, log_warnings=log_warnings)
     except ImageReadError as error:
         raise StyleError(f"invalid style image: {error}") from None
     if min(image.width, image.height) < MIN_STYLE_SIDE:

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtWidgets import QCheckBox, QFileDialog, QSlider
@@ -12,7 +14,12 @@ from PySide6.QtWidgets import QCheckBox, QFileDialog, QSlider
 from aegui.app.jobs import JobStatus
 from aegui.app.operations import STYLIZE, available_operations
 from aegui.app.settings import AppSettings
-from aegui.app.styles import STYLE_CHOICES, StylePreviewer, StylePreviewRequest
+from aegui.app.styles import (
+    STYLE_CHOICES,
+    StylePreviewer,
+    StylePreviewRequest,
+    style_problem,
+)
 from aegui.qt.main_window import MainWindow
 from aegui.qt.style_picker import CHOOSE_IMAGE, StylePicker
 
@@ -248,3 +255,17 @@ def test_options_bar_shows_chosen_operation(
     assert not groups["style"].isHidden()
     assert not groups["preserve_color"].isHidden()
     assert window.options.option_values()["quality"] == 6
+
+
+def test_style_check_logs_no_conversion_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    deep = tmp_path / "deep.png"
+    Image.fromarray(np.full((20, 20), 30000, np.uint16)).save(deep)
+
+    with caplog.at_level(logging.WARNING):
+        problem = style_problem(deep)
+
+    assert problem is not None
+    assert "20x20 is too small" in problem
+    assert "16-bit" not in caplog.text
