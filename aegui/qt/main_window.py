@@ -50,7 +50,8 @@ from aegui.app.styles import STYLE_CHOICES
 from aegui.qt.compare_view import ComparePanel, array_to_image
 from aegui.qt.dialogs import about_box, ask_conflict, confirm_quit
 from aegui.qt.drop_zone import DropZone, accept_file_drag, local_paths
-from aegui.qt.job_table import JobTableModel, JobTableView, visible_text
+from aegui.qt.job_table import JobTableModel, visible_text
+from aegui.qt.job_view import JobTableView
 from aegui.qt.log_pane import LogPane
 from aegui.qt.options_bar import OptionsBar
 from aegui.qt.resources import app_icon

@@ -18,11 +18,10 @@ from aegui.core.tasks import JobResult
 from aegui.qt.job_table import (
     Column,
     JobTableModel,
-    JobTableView,
     format_seconds,
-    share_width,
     visible_text,
 )
+from aegui.qt.job_view import JobTableView, share_width
 
 # The width the table gets in a 1400 px wide main window (measured with
 # Fusion and the default 9 pt sans-serif font under Xvfb).

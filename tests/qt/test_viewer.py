@@ -67,19 +67,24 @@ def assert_within_edges(view: CompareView) -> None:
             assert start + extent >= room
 
 
-@pytest.fixture
-def view(qtbot) -> CompareView:
+def shown_view(qtbot, width: int, height: int) -> CompareView:
+    """Return a shown 424x324 view of a red and a blue image of this size."""
     compare = CompareView()
     qtbot.addWidget(compare)
     compare.resize(424, 324)
     compare.show()
     compare.set_images(
-        solid_image(200, 100, QColor("red")),
-        solid_image(200, 100, QColor("blue")),
+        solid_image(width, height, QColor("red")),
+        solid_image(width, height, QColor("blue")),
         "A",
         "B",
     )
     return compare
+
+
+@pytest.fixture
+def view(qtbot) -> CompareView:
+    return shown_view(qtbot, 200, 100)
 
 
 def test_finished_job_shows_in_viewer(qtbot, window, tmp_path: Path) -> None:
@@ -198,16 +203,7 @@ def test_pan_keeps_fitted_image_centred(qtbot, view: CompareView) -> None:
 
 
 def test_actual_size_after_pan_within_edges(qtbot) -> None:
-    view = CompareView()
-    qtbot.addWidget(view)
-    view.resize(424, 324)
-    view.show()
-    view.set_images(
-        solid_image(1000, 600, QColor("red")),
-        solid_image(1000, 600, QColor("blue")),
-        "A",
-        "B",
-    )
+    view = shown_view(qtbot, 1000, 600)
     view.zoom_to(1.83, QPointF(212, 162))
     view.pan_by(-5000, -5000)
 
@@ -220,16 +216,7 @@ def test_actual_size_after_pan_within_edges(qtbot) -> None:
 
 
 def test_actual_size_again_centres_image(qtbot) -> None:
-    view = CompareView()
-    qtbot.addWidget(view)
-    view.resize(424, 324)
-    view.show()
-    view.set_images(
-        solid_image(1000, 600, QColor("red")),
-        solid_image(1000, 600, QColor("blue")),
-        "A",
-        "B",
-    )
+    view = shown_view(qtbot, 1000, 600)
     view.actual_size()
     view.pan_by(-150, -40)
 
