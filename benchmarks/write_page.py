@@ -180,10 +180,10 @@ def ceiling_section(folder: Path) -> list[str]:
         "## Compression: rounding against the transforms",
         "",
         "RGB PSNR of the float `g_s` on the shipped encoder's latents: never "
-        "rounded, rounded as coded, and rounded with reconstruction offsets "
-        "(`offset S` moves each non-zero symbol S times the mean gap "
+        "rounded, rounded as coded, and rounded with reconstruction offsets. "
+        "`offset S` moves each non-zero symbol S times the mean gap "
         "between the latents and their symbols, measured on "
-        f"{meta['gap_photos']} BSDS400 photos). Means over {count} Kodak "
+        f"{meta['gap_photos']} BSDS400 photos. Means over {count} Kodak "
         "photos; bpp counts the coded bytes of `z` and `y`.",
         "",
         f"Measured {meta['date']} on {meta['machine']['cpu']}, "

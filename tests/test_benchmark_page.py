@@ -163,7 +163,7 @@ def test_ceiling_section(tmp_path: Path) -> None:
     load_write_page().main(["--results", str(tmp_path), "--out", str(page)])
     text = page.read_text()
     assert "## Compression: rounding against the transforms" in text
-    assert "measured on 40 BSDS400 photos). Means over 2 Kodak photos" in text
+    assert "measured on 40 BSDS400 photos. Means over 2 Kodak photos" in text
     assert "| quality | bpp | never rounded | rounded | offset 1 |" in text
     assert "| 4 | 0.500 | 34.00 | 30.00 | 29.50 |" in text
 

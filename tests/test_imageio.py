@@ -209,7 +209,7 @@ def test_header_beyond_limit_is_rejected_before_reading(tmp_path):
 
 
 def test_header_far_beyond_limit_names_pixel_count(tmp_path):
-    # Pillow itself refuses 10 billion pixels before aegui sees the size.
+    # Pillow itself refuses 10 billion pixels before aegui reads the size.
     path = tmp_path / "bomb.png"
     write_png_header_only(path, 100_000, 100_000)
     with pytest.raises(
