@@ -150,6 +150,115 @@ def test_cmyk_jpeg_converts(tmp_path):
     assert load_image(path).mode == Mode.RGB
 
 
+def icc_tag_xyz(x: float, y: float, z: float) -> bytes:
+    """Return an ICC XYZType tag body from three s15Fixed16 numbers."""
+    return b"XYZ \0\0\0\0" + struct.pack(">3i", *(round(v * 65536) for v in (x, y, z)))
+
+
+def rgb_icc_profile(name: str, red, green, blue) -> bytes:
+    """Build a version 2 matrix/TRC RGB display profile with gamma 2.2.
+
+    ``red``, ``green`` and ``blue`` are the colorants' XYZ values adapted to
+    D50, as an ICC profile stores them.
+    """
+    text = name.encode("ascii") + b"\0"
+    description = (
+        b"desc\0\0\0\0" + struct.pack(">I", len(text)) + text + bytes(4 + 4 + 3 + 67)
+    )
+    gamma = b"curv\0\0\0\0" + struct.pack(">IH", 1, round(2.2 * 256)) + b"\0\0"
+    tags = [
+        (b"desc", description),
+        (b"wtpt", icc_tag_xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", icc_tag_xyz(*red)),
+        (b"gXYZ", icc_tag_xyz(*green)),
+        (b"bXYZ", icc_tag_xyz(*blue)),
+        (b"rTRC", gamma),
+        (b"gTRC", gamma),
+        (b"bTRC", gamma),
+        (b"cprt", b"text\0\0\0\0test\0\0\0\0"),
+    ]
+    offset = 128 + 4 + 12 * len(tags)
+    table, data = b"", b""
+    for signature, body in tags:
+        body += bytes(-len(body) % 4)
+        table += signature + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    body = struct.pack(">I", len(tags)) + table + data
+    header = (
+        struct.pack(">I", 128 + len(body))
+        + b"none"
+        + bytes([2, 0x10, 0, 0])
+        + b"mntrRGB XYZ "
+        + bytes(12)
+        + b"acsp"
+        + bytes(24)
+        + struct.pack(">I", 0)
+        + icc_tag_xyz(0.9642, 1.0, 0.8249)[8:]
+        + bytes(48)
+    )
+    assert len(header) == 128
+    return header + body
+
+
+# Display P3's primaries adapted to D50.
+DISPLAY_P3 = rgb_icc_profile(
+    "Test Display P3",
+    (0.5151, 0.2412, -0.0011),
+    (0.2920, 0.6922, 0.0419),
+    (0.1571, 0.0666, 0.7841),
+)
+BROWN = (200, 120, 60)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".webp", ".tif"])
+def test_display_p3_converts_to_srgb(tmp_path, suffix):
+    path = tmp_path / f"p3{suffix}"
+    Image.new("RGB", (16, 16), BROWN).save(path, icc_profile=DISPLAY_P3, quality=100)
+    loaded = load_image(path)
+    red, green, blue = (int(v) for v in loaded.rgb[8, 8])
+    # P3 (200, 120, 60) is about sRGB (214, 116, 38): more saturated.
+    assert red >= BROWN[0] + 8
+    assert blue <= BROWN[2] - 12
+    assert abs(green - 116) <= 4
+    assert any("'Test Display P3' to sRGB" in note for note in loaded.warnings)
+
+
+def test_color_profile_keeps_alpha(tmp_path):
+    path = tmp_path / "p3.png"
+    Image.new("RGBA", (8, 8), (*BROWN, 90)).save(path, icc_profile=DISPLAY_P3)
+    loaded = load_image(path)
+    assert loaded.mode == Mode.RGBA
+    assert int(loaded.alpha[0, 0]) == 90
+    assert int(loaded.rgb[0, 0, 0]) > BROWN[0]
+
+
+def test_srgb_profile_leaves_pixels(tmp_path):
+    from PIL import ImageCms
+
+    path = tmp_path / "srgb.png"
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    Image.new("RGB", (8, 8), BROWN).save(path, icc_profile=srgb)
+    loaded = load_image(path)
+    assert tuple(int(v) for v in loaded.rgb[0, 0]) == BROWN
+    assert loaded.warnings == []
+
+
+def test_broken_profile_is_ignored(tmp_path):
+    path = tmp_path / "broken.png"
+    Image.new("RGB", (8, 8), BROWN).save(path, icc_profile=b"not a profile" * 20)
+    loaded = load_image(path)
+    assert tuple(int(v) for v in loaded.rgb[0, 0]) == BROWN
+    assert any("unreadable color profile" in note for note in loaded.warnings)
+
+
+def test_grayscale_ignores_rgb_profile(tmp_path):
+    path = tmp_path / "gray.png"
+    Image.new("L", (8, 8), 77).save(path, icc_profile=DISPLAY_P3)
+    loaded = load_image(path)
+    assert loaded.mode == Mode.L
+    assert int(loaded.rgb[0, 0, 0]) == 77
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(ImageReadError, match="nothing.png: file not found"):
         load_image(tmp_path / "nothing.png")

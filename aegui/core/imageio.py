@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from aegui.core.container import MAX_PIXELS, MAX_SIDE, Mode
 from aegui.core.errors import ImageReadError, OutputExistsError, OutputWriteError
@@ -48,6 +49,8 @@ class LoadedImage:
         return int(self.rgb.shape[0])
 
 
+SRGB_PROFILE = ImageCms.createProfile("sRGB")
+
 # Pillow warns above about 89 million pixels and refuses twice that. load_image
 # checks aegui's own, larger limit right after reading the header, so Pillow
 # only needs to refuse what is far beyond it.
@@ -61,7 +64,8 @@ def load_image(
 
     Grayscale stays grayscale (mode L, coded as equal RGB channels); palette images
     become RGB or RGBA; alpha is kept; 16-bit samples are reduced to 8 bits with a
-    warning. The warnings are logged unless ``log_warnings`` is False (for a
+    warning. Colors under an embedded ICC profile other than sRGB are converted
+    to sRGB, with a warning. The warnings are logged unless ``log_warnings`` is False (for a
     second read of a file whose job already reported them) and are kept in
     ``LoadedImage.warnings``. Raises ImageReadError naming the file and the reason.
     """
@@ -108,8 +112,9 @@ def load_image(
                 if image.format == "PNG":
                     check_png_data(path)
                 image.load()
+                profile = image.info.get("icc_profile")
                 oriented = ImageOps.exif_transpose(image)
-                loaded = _to_arrays(path, oriented, bit_depth, notes)
+                loaded = _to_arrays(path, oriented, bit_depth, notes, profile)
     except ImageReadError:
         raise
     except Image.DecompressionBombError as error:
@@ -278,9 +283,17 @@ def _source_bit_depth(path: Path, image: Image.Image) -> int:
 
 
 def _to_arrays(
-    path: Path, image: Image.Image, bit_depth: int, notes: list[str]
+    path: Path,
+    image: Image.Image,
+    bit_depth: int,
+    notes: list[str],
+    profile: bytes | None = None,
 ) -> LoadedImage:
-    """Convert any Pillow mode to 8-bit RGB plus optional alpha."""
+    """Convert any Pillow mode to 8-bit sRGB plus optional alpha.
+
+    ``profile`` is the file's embedded ICC profile or None. Color images with
+    a profile other than sRGB are converted to sRGB (see ``_convert_to_srgb``).
+    """
     mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         values = np.asarray(image, dtype=np.float64)
@@ -320,6 +333,9 @@ def _to_arrays(
         image = image.convert("RGBA")
     elif mode == "1":
         image = image.convert("L")
+    elif mode == "CMYK" and profile:
+        image = _convert_to_srgb(path, image, profile, notes)
+        profile = None
     elif mode in ("CMYK", "YCbCr", "LAB", "HSV", "RGBX"):
         notes.append(f"{path}: {mode} converted to RGB")
         image = image.convert("RGB")
@@ -329,6 +345,9 @@ def _to_arrays(
         image = image.convert("LA")
     elif mode not in ("L", "LA", "RGB", "RGBA"):
         image = image.convert("RGBA" if "A" in mode else "RGB")
+
+    if profile and image.mode in ("RGB", "RGBA"):
+        image = _convert_to_srgb(path, image, profile, notes)
 
     pixels = np.asarray(image)
     if image.mode == "L":
@@ -345,6 +364,57 @@ def _to_arrays(
         rgb, alpha, out_mode = pixels, None, Mode.RGB
     alpha = None if alpha is None else np.ascontiguousarray(alpha)
     return LoadedImage(path, np.ascontiguousarray(rgb), alpha, out_mode, bit_depth)
+
+
+def _convert_to_srgb(
+    path: Path, image: Image.Image, profile: bytes, notes: list[str]
+) -> Image.Image:
+    """Convert an RGB, RGBA or CMYK image from its ICC profile to sRGB RGB or RGBA.
+
+    Every result aegui writes is sRGB without a profile, and the models were
+    trained on sRGB photos, so a Display P3 or Adobe RGB photo read as its raw
+    numbers would come out with dull or shifted colors. The conversion uses
+    the relative colorimetric intent, which clips colors outside sRGB. Profiles
+    that name themselves sRGB are trusted without converting. An unreadable
+    profile, or one for another color space, is ignored with a warning, and a
+    CMYK image then gets Pillow's plain conversion.
+    """
+    expected = "CMYK" if image.mode == "CMYK" else "RGB"
+    fallback = image.convert("RGB") if image.mode == "CMYK" else image
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+        name = ImageCms.getProfileDescription(source).strip() or "unnamed"
+        color_space = source.profile.xcolor_space.strip()
+    except (OSError, ImageCms.PyCMSError, ValueError, TypeError):
+        notes.append(f"{path}: unreadable color profile ignored; colors read as sRGB")
+        return fallback
+    if color_space != expected:
+        notes.append(
+            f"{path}: {color_space or 'unknown'} color profile {name!r} does not fit "
+            f"an {image.mode} image and was ignored"
+        )
+        return fallback
+    if expected == "RGB" and "srgb" in name.lower():
+        return image
+    alpha = image.getchannel("A") if image.mode == "RGBA" else None
+    try:
+        converted = ImageCms.profileToProfile(
+            image.convert("RGB") if alpha is not None else image,
+            source,
+            SRGB_PROFILE,
+            renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+            outputMode="RGB",
+        )
+    except (OSError, ImageCms.PyCMSError, ValueError) as error:
+        notes.append(
+            f"{path}: color profile {name!r} could not be applied ({error}); "
+            "colors read as sRGB"
+        )
+        return fallback
+    notes.append(f"{path}: converted from color profile {name!r} to sRGB")
+    if alpha is not None:
+        converted.putalpha(alpha)
+    return converted
 
 
 def to_pil(rgb: np.ndarray, alpha: np.ndarray | None, mode: Mode) -> Image.Image:
