@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -219,6 +220,26 @@ def test_folder_lists_non_regular_entries(tiny_codec, photo_file, capsys):
         f"{folder}: skipped 3 entries that are not regular files, such as broken "
         "links or pipes (dangling.png, loop.png, pipe.png)"
     ) in capsys.readouterr().err
+
+
+def test_folder_follows_linked_folders(tiny_codec, photo_file, tmp_path, capsys):
+    shelf = tmp_path / "shelf"
+    shelf.mkdir()
+    shutil.copy(photo_file, shelf / "photo.png")
+    top = tmp_path / "top"
+    top.mkdir()
+    (top / "photos").symlink_to(shelf, target_is_directory=True)
+    (top / "again").symlink_to(shelf, target_is_directory=True)
+    (top / "loop").symlink_to(top, target_is_directory=True)
+    out = tmp_path / "out"
+    assert main(["compress", str(top), "-o", str(out)]) == EXIT_OK
+    assert (out / "again" / "photo.aez").is_file()
+    assert not (out / "photos").exists()
+    err = capsys.readouterr().err
+    assert (
+        f"{top}: skipped 2 linked folder(s) already searched, such as a link loop "
+        "(loop, photos)"
+    ) in err
 
 
 def test_looping_link_is_named(tiny_codec, tmp_path, capsys):

@@ -9,6 +9,7 @@ cancelled job raises InterruptedError and leaves no output behind.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -81,7 +82,13 @@ def collect_inputs(
         path = Path(raw)
         if path.is_dir():
             members, others, not_regular = [], [], []
-            for member in sorted(path.rglob("*")):
+            entries, repeated = _folder_entries(path)
+            if repeated:
+                notes.append(
+                    f"{path}: skipped {len(repeated)} linked folder(s) already "
+                    f"searched, such as a link loop ({_first_names(repeated)})"
+                )
+            for member in entries:
                 if not member.is_file():
                     # Broken links, pipes and devices named like photos are
                     # listed in a note, so they do not leave the batch unnoticed.
@@ -131,6 +138,33 @@ def collect_inputs(
                 seen.add(key)
                 found.append((member, base))
     return found, errors, notes
+
+
+def _folder_entries(folder: Path) -> tuple[list[Path], list[str]]:
+    """List every entry below ``folder`` that is not a folder, in sorted order.
+
+    Symbolic links to folders are followed, because a user who links a folder
+    of photos into a batch expects its photos in the batch. A folder reached a
+    second time (a link loop, or two links to one folder) is searched once, and
+    the links that led to it again are returned as names for a note.
+    """
+    entries: list[Path] = []
+    repeated: list[str] = []
+    searched: set[str] = set()
+
+    def report(error: OSError) -> None:
+        logger.warning("Cannot search folder %s: %s", error.filename, error.strerror)
+
+    for root, folders, files in os.walk(folder, onerror=report, followlinks=True):
+        real = os.path.realpath(root)
+        if real in searched:
+            repeated.append(os.path.relpath(root, folder))
+            folders.clear()
+            continue
+        searched.add(real)
+        folders.sort()
+        entries.extend(Path(root, name) for name in files)
+    return sorted(entries), repeated
 
 
 def _first_names(names: list[str]) -> str:
