@@ -27,6 +27,21 @@ def above_zero(kind: Callable[[str], Number]) -> Callable[[str], Number]:
     return parse
 
 
+# PyTorch crashed (segmentation fault) with 40,000 threads; no CPU has more
+# than a few hundred cores.
+MAX_THREADS = 1024
+
+
+def thread_count(text: str) -> int:
+    """Parse a thread count from 1 to MAX_THREADS."""
+    value = above_zero(int)(text)
+    if value > MAX_THREADS:
+        raise argparse.ArgumentTypeError(
+            f"invalid value {text}: choose at most {MAX_THREADS} threads"
+        )
+    return value
+
+
 class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Help formatter that shows defaults, except for flags and required options."""
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aegui import __version__
-from aegui.argtypes import DefaultsHelpFormatter, above_zero
+from aegui.argtypes import DefaultsHelpFormatter, thread_count
 from aegui.core.denoise_limits import MAX_STRENGTH, PASSES, check_strength
 from aegui.core.memory import keep_freed_memory
 
@@ -327,7 +327,7 @@ def _global_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", help="log debug messages"
     )
     parser.add_argument(
-        "--threads", type=above_zero(int), default=0, metavar="N",
+        "--threads", type=thread_count, default=0, metavar="N",
         help="CPU threads for the models (default: all cores)",
     )  # fmt: skip
     return parser

@@ -8,6 +8,7 @@ import argparse
 import pytest
 
 from aegui.argtypes import above_zero
+from aegui.training.loop import training_threads
 
 
 @pytest.mark.parametrize("text", ["0", "-3"])
@@ -31,3 +32,14 @@ def test_values_above_zero_pass() -> None:
     assert above_zero(int)("3") == 3
     assert above_zero(float)("0.25") == 0.25
     assert above_zero(float)("inf") == float("inf")
+
+
+@pytest.mark.parametrize(("text", "expected"), [("0", 0), ("1", 1), ("1024", 1024)])
+def test_training_threads_accepts(text, expected):
+    assert training_threads(text) == expected
+
+
+@pytest.mark.parametrize("text", ["-1", "1025", "many"])
+def test_training_threads_rejects(text):
+    with pytest.raises(argparse.ArgumentTypeError):
+        training_threads(text)

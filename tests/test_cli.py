@@ -344,7 +344,7 @@ def test_output_folder_is_file(photo_file, tmp_path):
     assert target.read_text() == "x"
 
 
-@pytest.mark.parametrize("threads", ["-3", "0", "two"])
+@pytest.mark.parametrize("threads", ["-3", "0", "two", "40000"])
 def test_bad_threads_is_usage_error(threads, tmp_path):
     with pytest.raises(SystemExit) as exit_info:
         main(["--threads", threads, "info", str(tmp_path / "x.aez")])

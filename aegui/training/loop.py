@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from aegui.argtypes import above_zero
+from aegui.argtypes import above_zero, thread_count
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,10 @@ def add_run_options(parser: argparse.ArgumentParser, bf16_help: str | None) -> N
         help="wall-clock budget in hours",
     )  # fmt: skip
     parser.add_argument(
-        "--threads", type=int, default=0, help="torch threads, 0 for all cores"
+        "--threads",
+        type=training_threads,
+        default=0,
+        help="torch threads, 0 for all cores",
     )
     if bf16_help is not None:
         parser.add_argument(
@@ -82,6 +85,13 @@ def add_run_options(parser: argparse.ArgumentParser, bf16_help: str | None) -> N
     parser.add_argument(
         "--seed", type=int, default=0, help="seed of the initial weights and crops"
     )
+
+
+def training_threads(text: str) -> int:
+    """Parse a thread count for training, where 0 means all cores."""
+    if text.strip() == "0":
+        return 0
+    return thread_count(text)
 
 
 def add_init_option(parser: argparse.ArgumentParser) -> None:
