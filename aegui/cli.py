@@ -569,11 +569,9 @@ def run_batch(
             failures.append(failure_reason(source, error))
             continue
         bar.update(index + 1)
-        sys.stdout.write("\r" if bar.enabled else "")
-        if not header_shown:
-            print(header)
-            header_shown = True
-        print(describe(result))
+        lines = [describe(result)] if header_shown else [header, describe(result)]
+        header_shown = True
+        print_table_lines(lines, carriage_return=bar.enabled)
     bar.close()
     if failures:
         print(
@@ -584,6 +582,23 @@ def run_batch(
             print(f"  {failure}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def print_table_lines(lines: list[str], carriage_return: bool = False) -> None:
+    """Print rows of a batch's table, and go on quietly once stdout is closed.
+
+    A batch piped into ``head`` must still process every input, so a closed
+    stdout only stops the table: it is pointed at /dev/null and the files are
+    still written, with failures listed on stderr as usual.
+    """
+    try:
+        if carriage_return:
+            sys.stdout.write("\r")
+        for line in lines:
+            print(line)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _row(result: JobResult) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -240,6 +241,35 @@ def test_folder_follows_linked_folders(tiny_codec, photo_file, tmp_path, capsys)
         f"{top}: skipped 2 linked folder(s) already searched, such as a link loop "
         "(loop, photos)"
     ) in err
+
+
+class ClosedStdout:
+    """Stand-in for stdout after its reader quit: every write fails."""
+
+    def __init__(self, descriptor: int) -> None:
+        self.descriptor = descriptor
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    def flush(self) -> None:
+        pass
+
+    def fileno(self) -> int:
+        return self.descriptor
+
+
+def test_closed_stdout_finishes_batch(tiny_codec, photo_folder, tmp_path, monkeypatch):
+    # The batch redirects the closed stdout's descriptor, so give it a scratch one.
+    sink = os.open(tmp_path / "sink", os.O_WRONLY | os.O_CREAT)
+    monkeypatch.setattr(sys, "stdout", ClosedStdout(sink))
+    out = tmp_path / "out"
+    try:
+        status = main(["compress", str(photo_folder), "-o", str(out), "-q", "1"])
+    finally:
+        os.close(sink)
+    assert status == EXIT_OK
+    assert sorted(p.name for p in out.rglob("*.aez")) == ["a.aez", "b.aez", "c.aez"]
 
 
 def test_looping_link_is_named(tiny_codec, tmp_path, capsys):
