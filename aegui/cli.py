@@ -50,7 +50,7 @@ class ProgressLine:
         width = 30
         filled = int(width * done / self.total)
         elapsed = time.monotonic() - self.started
-        text = f"\r[{'#' * filled}{'.' * (width - filled)}] {int(done)}/{self.total} {elapsed:.0f}s {label}"
+        text = f"\r[{'#' * filled}{'.' * (width - filled)}] {int(done)}/{self.total} {elapsed:.0f}s {visible(label)}"
         sys.stderr.write(text[:100].ljust(100))
         sys.stderr.flush()
 
@@ -74,6 +74,17 @@ def pad(text: str, width: int) -> str:
             continue
         columns += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
     return text + " " * max(0, width - columns)
+
+
+def visible(text: str) -> str:
+    """Return ``text`` with control characters written as escapes, such as \\n.
+
+    A file name may hold a newline or a terminal escape sequence, which would
+    break the table or reach the terminal as a command.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
 def input_path(text: str) -> Path:
@@ -579,7 +590,7 @@ def run_batch(
             file=sys.stderr,
         )
         for failure in failures:
-            print(f"  {failure}", file=sys.stderr)
+            print(f"  {visible(failure)}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
 
@@ -606,7 +617,7 @@ def _row(result: JobResult) -> str:
     bpp = f"{result.bpp:8.3f}" if result.bpp is not None else "       -"
     size = f"{result.width}x{result.height}"
     return (
-        f"{pad(str(result.output), 40)} {size:>11s} {result.output_bytes:>9d} "
+        f"{pad(visible(str(result.output)), 40)} {size:>11s} {result.output_bytes:>9d} "
         f"{bpp} {psnr} {result.seconds:6.2f}"
     )
 
@@ -618,7 +629,7 @@ def _decompress_row(result: JobResult) -> str:
     bpp = f"{result.bpp:8.3f}" if result.bpp is not None else "       -"
     size = f"{result.width}x{result.height}"
     return (
-        f"{pad(str(result.output), 40)} {size:>11s} {result.input_bytes:>9d} "
+        f"{pad(visible(str(result.output)), 40)} {size:>11s} {result.input_bytes:>9d} "
         f"{bpp} {result.seconds:6.2f}"
     )
 
@@ -853,7 +864,7 @@ def _info(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             status = EXIT_FAILED
             continue
         pixels = header.width * header.height
-        print(f"{path}:")
+        print(f"{visible(str(path))}:")
         print(
             f"  image    {header.width}x{header.height} {header.mode.name}, {header.bit_depth}-bit source"
         )
@@ -943,7 +954,7 @@ def _demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         runs = len(samples) * len(qualities)
         print(f"\n{len(failures)} of {runs} runs failed:", file=sys.stderr)
         for failure in failures:
-            print(f"  {failure}", file=sys.stderr)
+            print(f"  {visible(failure)}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
 

@@ -272,6 +272,18 @@ def test_closed_stdout_finishes_batch(tiny_codec, photo_folder, tmp_path, monkey
     assert sorted(p.name for p in out.rglob("*.aez")) == ["a.aez", "b.aez", "c.aez"]
 
 
+def test_control_characters_in_names_are_escaped(tiny_codec, photo_file, capsys):
+    odd = photo_file.with_name("two\nlines\x1b[31m.png")
+    photo_file.rename(odd)
+    out = odd.parent / "out"
+    assert main(["compress", str(odd), "-o", str(out)]) == EXIT_OK
+    table = capsys.readouterr().out
+    assert "two\\nlines\\x1b[31m.aez" in table
+    assert "\x1b" not in table
+    assert main(["info", str(out)]) == EXIT_OK
+    assert "\x1b" not in capsys.readouterr().out
+
+
 def test_looping_link_is_named(tiny_codec, tmp_path, capsys):
     link = tmp_path / "loop.png"
     link.symlink_to(link)

@@ -157,6 +157,16 @@ def test_unknown_mode_is_named():
         unpack(crafted)
 
 
+def test_escape_sequence_in_model_id_is_rejected():
+    data = pack(make_header(), [b"z", b"y"])
+    id_offset = len(MAGIC) + 6 + 1
+    crafted = reseal(data, id_offset, b"\x1b]0;hi\x07")
+    with pytest.raises(AezFormatError, match="model id contains control characters"):
+        unpack(crafted)
+    with pytest.raises(ValueError, match="Invalid model id"):
+        pack(make_header(model_id="test\x1b[31m"), [b"z", b"y"])
+
+
 def test_huge_declared_stream_is_rejected_without_allocation():
     data = pack(make_header(), [b"z", b"y"])
     table_offset = (

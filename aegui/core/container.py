@@ -139,7 +139,11 @@ class AezImage:
 def pack(header: AezHeader, streams: list[bytes]) -> bytes:
     """Serialize a header and its streams; the stream table is filled in here."""
     model_id = header.model_id.encode("utf-8")
-    if not 0 < len(model_id) < 256 or len(header.digest) != 8:
+    if (
+        not 0 < len(model_id) < 256
+        or not header.model_id.isprintable()
+        or len(header.digest) != 8
+    ):
         raise ValueError(f"Invalid model id {header.model_id!r} or digest")
     kinds = [kind for kind, _, _ in header.streams]
     body = struct.pack(">B", len(model_id)) + model_id + header.digest
@@ -231,6 +235,10 @@ def unpack(data: bytes, source: str = "<bytes>") -> tuple[AezHeader, list[bytes]
 def _parse_body(body: bytes, version: int) -> AezHeader:
     (id_length,) = struct.unpack_from(">B", body, 0)
     model_id = body[1 : 1 + id_length].decode("utf-8")
+    if not model_id.isprintable():
+        # Messages and 'aegui info' print the id, and a crafted file must not
+        # send escape sequences to the terminal.
+        raise ValueError("model id contains control characters")
     offset = 1 + id_length
     digest = body[offset : offset + 8]
     offset += 8
