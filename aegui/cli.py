@@ -76,6 +76,16 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(0, width - columns)
 
 
+def configure_logging(verbose: bool) -> None:
+    """Log warnings, or with ``verbose`` also debug messages, to stderr."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s: %(message)s",
+    )
+    # Pillow's debug messages list the chunks of every file it parses.
+    logging.getLogger("PIL").setLevel(logging.INFO)
+
+
 def visible(text: str) -> str:
     """Return ``text`` with control characters written as escapes, such as \\n.
 
@@ -303,10 +313,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"aegui: {mistake}", file=sys.stderr)
             return EXIT_USAGE
         window_args = _global_parser().parse_args(global_options)
-        logging.basicConfig(
-            level=logging.DEBUG if window_args.verbose else logging.WARNING,
-            format="%(levelname)s: %(message)s",
-        )
+        configure_logging(window_args.verbose)
         if window_args.threads:
             # Read by torch when the window's first job imports it.
             os.environ["OMP_NUM_THREADS"] = str(window_args.threads)
@@ -317,10 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     parser = build_parser(training=bool(rest) and rest[0] == "train")
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(levelname)s: %(message)s",
-    )
+    configure_logging(args.verbose)
     if args.threads:
         import torch
 

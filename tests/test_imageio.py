@@ -259,6 +259,19 @@ def test_grayscale_ignores_rgb_profile(tmp_path):
     assert int(loaded.rgb[0, 0, 0]) == 77
 
 
+def test_corrupt_exif_is_noted_once(tmp_path, recwarn):
+    path = tmp_path / "exif.jpg"
+    # An EXIF block that declares two entries but stops inside the first.
+    exif = b"Exif\0\0MM\0*\0\0\0\x08\0\x02\x01\x12\0\x03\0\0\0\x01\0\x06"
+    Image.new("RGB", (8, 8)).save(path, exif=exif)
+    loaded = load_image(path)
+    corrupt = [note for note in loaded.warnings if "Corrupt EXIF data" in note]
+    assert len(corrupt) == 1
+    assert corrupt[0].startswith(f"{path}: ")
+    assert corrupt[0].endswith("; ignored")
+    assert len(recwarn) == 0
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(ImageReadError, match="nothing.png: file not found"):
         load_image(tmp_path / "nothing.png")

@@ -78,7 +78,8 @@ def load_image(
         raise ImageReadError(f"{path}: empty file (0 bytes)")
     notes: list[str] = []
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(record=True) as pillow_warnings:
+            warnings.simplefilter("always")
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as image:
                 if image.format not in SUPPORTED_FORMATS:
@@ -140,6 +141,15 @@ def load_image(
         raise ImageReadError(
             f"{path}: corrupted or truncated image ({error})"
         ) from None
+    # Pillow warns about damaged metadata, such as corrupt EXIF data, which it
+    # then ignores; the note names the file, where Pillow's warning would not.
+    for caught in pillow_warnings:
+        message = " ".join(str(caught.message).split()).rstrip(".")
+        note = f"{path}: {message}; ignored"
+        if not issubclass(caught.category, UserWarning):
+            logger.debug("%s: %s: %s", path, caught.category.__name__, message)
+        elif note not in notes:
+            notes.append(note)
     if bit_depth > 8 and not floating:  # float images get their own note
         notes.append(f"{path}: {bit_depth}-bit samples reduced to 8 bits")
     if log_warnings:
