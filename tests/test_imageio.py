@@ -297,6 +297,16 @@ def test_truncated_jpeg(tmp_path):
         load_image(path)
 
 
+def test_jpeg_without_end_marker_is_truncated(tmp_path):
+    # Without its end marker a JPEG cannot be told apart from one cut short
+    # inside its last bytes of image data, which decodes to damaged pixels.
+    path = tmp_path / "no-end.jpg"
+    Image.fromarray(natural_image(64, 64)).save(path)
+    path.write_bytes(path.read_bytes()[:-2])
+    with pytest.raises(ImageReadError, match="ends before its image data does$"):
+        load_image(path)
+
+
 def test_unsupported_format(tmp_path):
     path = tmp_path / "anim.gif"
     Image.fromarray(natural_image(8, 8)).save(path)

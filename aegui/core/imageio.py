@@ -65,9 +65,10 @@ def load_image(
     Grayscale stays grayscale (mode L, coded as equal RGB channels); palette images
     become RGB or RGBA; alpha is kept; 16-bit samples are reduced to 8 bits with a
     warning. Colors under an embedded ICC profile other than sRGB are converted
-    to sRGB, with a warning. The warnings are logged unless ``log_warnings`` is False (for a
-    second read of a file whose job already reported them) and are kept in
-    ``LoadedImage.warnings``. Raises ImageReadError naming the file and the reason.
+    to sRGB, with a warning. The warnings are logged unless ``log_warnings`` is
+    False (for a second read of a file whose job already reported them) and are
+    kept in ``LoadedImage.warnings``. Raises ImageReadError naming the file and
+    the reason.
     """
     path = Path(path)
     if not path.exists():
@@ -138,6 +139,12 @@ def load_image(
     except PermissionError:
         raise ImageReadError(f"{path}: permission denied") from None
     except (OSError, SyntaxError, ValueError, EOFError) as error:
+        if str(error).startswith("image file is truncated"):
+            # Pillow's count of bytes "not processed" is not the count missing.
+            raise ImageReadError(
+                f"{path}: corrupted or truncated image: the file ends before "
+                "its image data does"
+            ) from None
         raise ImageReadError(
             f"{path}: corrupted or truncated image ({error})"
         ) from None
