@@ -33,7 +33,13 @@ from aegui.core.models.stylizer import (
     style_code,
     widths_label,
 )
-from aegui.core.styles import STYLE_SIDE, StyleError, load_style, preset_paths
+from aegui.core.styles import (
+    STYLE_SIDE,
+    StyleError,
+    load_style,
+    preset_paths,
+    resolve_style,
+)
 from aegui.core.stylizing import (
     HALO_PIXELS,
     MAX_COLOR_GAIN,
@@ -452,6 +458,16 @@ def test_style_from_image_file(
     assert (tmp_path / "file.png").read_bytes() != (
         tmp_path / "preset.png"
     ).read_bytes()
+
+
+def test_preset_over_same_named_file_warns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Image.fromarray(natural_image(64, 64)).save(tmp_path / "wave", format="PNG")
+    assert resolve_style("wave") == preset_paths()["wave"]
+    assert "for the file of that name, give ./wave" in caplog.text
+    assert resolve_style("./wave") == Path("wave")
 
 
 def test_unknown_preset_lists_presets(

@@ -7,6 +7,7 @@ A style is named either by a preset (the file stem of an image in
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,8 @@ from PIL import Image
 from aegui.core.errors import AeguiError, ImageReadError
 from aegui.core.imageio import IMAGE_SUFFIXES, load_image
 from aegui.paths import data_dir
+
+logger = logging.getLogger(__name__)
 
 # Long side, in pixels, that style images are reduced to before their feature
 # statistics are computed. It matches the size of the window's preview and
@@ -51,12 +54,19 @@ def preset_paths(folder: Path | None = None) -> dict[str, Path]:
 def resolve_style(style: str | Path, folder: Path | None = None) -> Path:
     """Return the image file of a preset name or a path.
 
-    A preset name wins over a file of the same name in the working folder.
-    Raises StyleError that lists the presets when ``style`` is neither.
+    A preset name wins over a file of the same name in the working folder,
+    with a warning that says how to choose the file. Raises StyleError that
+    lists the presets when ``style`` is neither.
     """
     presets = preset_paths(folder)
     text = str(style)
     if text in presets:
+        if Path(text).is_file():
+            logger.warning(
+                "Style %r is the preset; for the file of that name, give ./%s",
+                text,
+                text,
+            )
         return presets[text]
     path = Path(style).expanduser()
     if path.is_file():
