@@ -116,11 +116,15 @@ def about_box(parent: QWidget, model_text: str) -> QMessageBox:
     box.setTextFormat(Qt.TextFormat.RichText)
     box.setText(
         f"<h3>aegui {__version__}</h3>"
-        "<p>Compresses photos into .aez files with a trained convolutional "
-        "autoencoder and opens them again.</p>"
+        "<p>Sends photos through trained convolutional autoencoders: it "
+        "compresses them into small .aez files and opens them again, removes "
+        "noise and damage, and repaints them in the style of a painting. Choose "
+        "the job in the Operation box, then drop photos, .aez files or "
+        "folders on the window.</p>"
         f"<p>{model_text}</p>"
-        "<p>Shortcuts: Ctrl+O open files, Ctrl+Shift+O open a folder, Delete cancel "
-        "the selected jobs, Ctrl+0 fit, Ctrl+1 100%, Ctrl+Q quit.</p>"
+        "<p>Shortcuts: Ctrl+O open files, Ctrl+Shift+O open a folder, Delete "
+        "cancel the selected jobs, Ctrl+0 fit, Ctrl+1 100%, Ctrl++ or Ctrl+= and "
+        "Ctrl+- zoom (or the mouse wheel), F1 this box, Ctrl+Q quit.</p>"
     )
     box.setStandardButtons(QMessageBox.StandardButton.Close)
     box.setModal(False)

@@ -188,6 +188,11 @@ class MainWindow(QMainWindow):
         self.zoom_in_action = self._action(
             "Zoom &In", None, QKeySequence.StandardKey.ZoomIn, "Zoom in"
         )
+        # The standard Zoom In key is Ctrl++, which on most keyboards needs
+        # Shift; browsers and viewers also take Ctrl+= for it.
+        self.zoom_in_action.setShortcuts(
+            [*self.zoom_in_action.shortcuts(), QKeySequence("Ctrl+=")]
+        )
         self.zoom_out_action = self._action(
             "Zoom O&ut", None, QKeySequence.StandardKey.ZoomOut, "Zoom out"
         )

@@ -83,6 +83,25 @@ def test_shortcut_bound(window, action_name: str, keys: str) -> None:
     assert action.shortcut() == QKeySequence(keys)
 
 
+def test_zoom_in_also_takes_ctrl_equals(window) -> None:
+    shortcuts = window.zoom_in_action.shortcuts()
+
+    assert QKeySequence("Ctrl+=") in shortcuts
+    assert QKeySequence(QKeySequence.StandardKey.ZoomIn) in shortcuts
+
+
+def test_tab_leaves_job_table(qtbot, window, tmp_path: Path) -> None:
+    window.add_paths(write_photos(tmp_path, 3))
+    wait_idle(qtbot, window)
+    window.table.setFocus()
+    window.table.selectRow(0)
+
+    qtbot.keyClick(window.table, Qt.Key.Key_Tab)
+
+    assert not window.table.hasFocus()
+    assert window.table.selected_job_ids() == [window.queue.jobs[0].id]
+
+
 def test_f1_opens_about_box(qtbot, window) -> None:
     qtbot.keyClick(window, Qt.Key.Key_F1)
 
