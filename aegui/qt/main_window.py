@@ -107,7 +107,11 @@ class MainWindow(QMainWindow):
         self._create_menus()
         self._connect()
         self.style_preview = StylePreviewController(
-            self.options, self.compare, self._selected_source, self
+            self.options,
+            self.compare,
+            self._selected_source,
+            lambda: self.settings.last_open_dir or Path.home(),
+            self,
         )
         self._restore_settings()
         self.log_bridge.attach()
@@ -547,9 +551,20 @@ class MainWindow(QMainWindow):
             self.select_job(job.id)
 
     def _selected_source(self) -> Path | None:
+        """Return the photo of the selected job, for a style preview.
+
+        An opened .aez file has no photo to preview but its decoded image,
+        once that is written; until then the preview asks for a photo.
+        """
         ids = self.table.selected_job_ids()
         job = self.queue.job(ids[-1]) if ids else None
-        return None if job is None else job.source
+        if job is None:
+            return None
+        if not job.operation.output_shows_input:
+            return job.source
+        if job.status is JobStatus.DONE and job.output.is_file():
+            return job.output
+        return None
 
     def _on_selection_changed(self) -> None:
         self.style_preview.stop()

@@ -37,12 +37,14 @@ class StylePreviewController(QObject):
         options: OptionsBar,
         compare: ComparePanel,
         current_source: Callable[[], Path | None],
+        dialog_folder: Callable[[], Path],
         parent: QWidget,
     ) -> None:
         super().__init__(parent)
         self.options = options
         self.compare = compare
         self.current_source = current_source
+        self.dialog_folder = dialog_folder
         self.previewer = StylePreviewer(self)
         self.source: Path | None = None
         self._style_label = ""
@@ -61,7 +63,7 @@ class StylePreviewController(QObject):
         source = source or self.current_source()
         if source is None:
             name, _ = QFileDialog.getOpenFileName(
-                self.compare, "Choose a photo to preview", str(Path.home())
+                self.compare, "Choose a photo to preview", str(self.dialog_folder())
             )
             if not name:
                 return

@@ -269,3 +269,37 @@ def test_style_check_logs_no_conversion_warning(
     assert problem is not None
     assert "20x20 is too small" in problem
     assert "16-bit" not in caplog.text
+
+
+def test_preview_of_opened_aez_uses_decoded_image(
+    qtbot, tiny_codec, tiny_stylizer, settings, conflicts, tmp_path: Path
+) -> None:
+    from aegui.core.tasks import compress_file
+
+    window = stylize_window(qtbot, settings, conflicts)
+    aez = tmp_path / "photo.aez"
+    compress_file(write_photo(tmp_path / "photo.png", 64, 48), aez, 3)
+    (job,) = window.add_paths([aez])
+    wait_idle(qtbot, window)
+    assert job.status is JobStatus.DONE
+    window.table.selectRow(0)
+
+    assert window.style_preview.current_source() == job.output
+    assert job.output.suffix == ".png"
+
+
+def test_preview_dialog_starts_in_last_open_folder(
+    qtbot, tiny_stylizer, settings, conflicts, tmp_path: Path, monkeypatch
+) -> None:
+    window = stylize_window(qtbot, settings, conflicts)
+    settings.last_open_dir = tmp_path
+    starts: list[str] = []
+
+    def cancel(*args: object) -> tuple[str, str]:
+        starts.append(str(args[2]))
+        return "", ""
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", cancel)
+    window.style_preview.preview()
+
+    assert starts == [str(tmp_path)]
