@@ -710,7 +710,13 @@ class MainWindow(QMainWindow):
 
 
 def viewer_title(job: Job) -> str:
-    """Return the viewer's title for ``job``, with control characters made visible."""
+    """Return the viewer's title for ``job``, with control characters made visible.
+
+    Jobs that failed, were cancelled or were skipped wrote no output, so
+    their title names the operation instead.
+    """
+    if job.status in (JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.SKIPPED):
+        return visible_text(f"{job.source.name} · {job.operation.label}")
     return visible_text(f"{job.source.name} → {job.output.name}")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,6 +26,32 @@ from aegui.app.operations import OptionSpec, available_operations
 from aegui.qt.style_picker import StylePicker
 
 OptionWidget = QSpinBox | QCheckBox | QSlider | QComboBox | StylePicker
+
+
+class FolderField(QLineEdit):
+    """A read-only folder name that asks for another folder when activated.
+
+    A click, Enter or Space emits ``activated``, so the field does not look
+    editable while ignoring what is typed into it.
+    """
+
+    activated = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setReadOnly(True)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt name
+        super().mouseReleaseEvent(event)
+        if event.button() == Qt.MouseButton.LeftButton and not self.hasSelectedText():
+            self.activated.emit()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt name
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            self.activated.emit()
+            return
+        super().keyPressEvent(event)
 
 
 class OptionsBar(QWidget):
@@ -81,11 +108,11 @@ class OptionsBar(QWidget):
         self.output_bar = QWidget(self)
         output_layout = QHBoxLayout(self.output_bar)
         output_layout.setContentsMargins(12, 0, 4, 0)
-        self.output = QLineEdit(self.output_bar)
-        self.output.setReadOnly(True)
+        self.output = FolderField(self.output_bar)
         self.output.setPlaceholderText(f"Beside each source, in {OUTPUT_SUBFOLDER}/")
         self.output.setMinimumWidth(220)
-        self.output.setToolTip("Folder that receives the results")
+        self.output.setToolTip("Folder that receives the results; click to choose")
+        self.output.activated.connect(self.choose_output_dir)
         choose = QToolButton(self.output_bar)
         choose.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_DirIcon))
         choose.setToolTip("Choose the output folder")

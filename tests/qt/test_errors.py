@@ -71,6 +71,8 @@ def test_selecting_failed_row_shows_reason(qtbot, window, tmp_path: Path) -> Non
 
     assert not window.compare.view.has_images
     assert window.compare.view.message == f"Failed: {job.error}"
+    # No output was written, so the title does not name one.
+    assert window.compare.title.text() == "fake.png · Compress"
 
 
 def test_missing_model_fails_jobs_with_reason(

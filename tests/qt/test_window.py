@@ -102,6 +102,26 @@ def test_tab_leaves_job_table(qtbot, window, tmp_path: Path) -> None:
     assert window.table.selected_job_ids() == [window.queue.jobs[0].id]
 
 
+@pytest.mark.parametrize("gesture", ["click", "enter", "typing"])
+def test_output_field_asks_for_folder(
+    qtbot, window, tmp_path: Path, monkeypatch, gesture: str
+) -> None:
+    monkeypatch.setattr(
+        QFileDialog, "getExistingDirectory", lambda *args: str(tmp_path)
+    )
+    field = window.options.output
+    if gesture == "click":
+        qtbot.mouseClick(field, Qt.MouseButton.LeftButton)
+    elif gesture == "enter":
+        qtbot.keyClick(field, Qt.Key.Key_Return)
+    else:
+        qtbot.keyClicks(field, "abc")
+
+    expected = None if gesture == "typing" else tmp_path
+    assert window.options.output_dir() == expected
+    assert "abc" not in field.text()
+
+
 def test_f1_opens_about_box(qtbot, window) -> None:
     qtbot.keyClick(window, Qt.Key.Key_F1)
 
