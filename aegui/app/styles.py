@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 
-from aegui.core.styles import StyleError, load_style, preset_paths
+from aegui.core.styles import StyleError, load_style, preset_paths, preset_title
 from aegui.core.tasks import PREVIEW_SIDE, describe_error
 
 logger = logging.getLogger(__name__)
@@ -60,9 +60,16 @@ class StyleChoices:
             return self._paths[: self.preset_count]
 
     def label(self, index: int) -> str:
-        """Return the name shown for style ``index``: the preset name or the file name."""
+        """Return the name shown for style ``index``: a short title or the file name."""
         path = self.path(index)
-        return path.stem if index < self.preset_count else path.name
+        return preset_title(path.stem)[0] if index < self.preset_count else path.name
+
+    def description(self, index: int) -> str:
+        """Return a tooltip for style ``index``: the painting and preset, or the path."""
+        path = self.path(index)
+        if index >= self.preset_count:
+            return str(path)
+        return f"{preset_title(path.stem)[1]} (preset {path.stem})"
 
 
 STYLE_CHOICES = StyleChoices()

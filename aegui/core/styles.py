@@ -33,6 +33,29 @@ MIN_STYLE_SIDE = 32
 MIN_STYLE_SPREAD = 6.0
 
 
+# Names shown in the window for the shipped presets: a short title, and the
+# painting, artist and year (assets/styles/CREDITS.md has the sources).
+PRESET_TITLES = {
+    "composition_vii": ("Composition VII", "Composition VII, Wassily Kandinsky, 1913"),
+    "starry_night": ("Starry Night", "The Starry Night, Vincent van Gogh, 1889"),
+    "the_scream": ("The Scream", "The Scream, Edvard Munch, 1893"),
+    "udnie": ("Udnie", "Udnie, Francis Picabia, 1913"),
+    "wave": ("Great Wave", "The Great Wave off Kanagawa, Katsushika Hokusai, c. 1831"),
+}
+
+
+def preset_title(name: str) -> tuple[str, str]:
+    """Return the short and the full title of preset ``name``.
+
+    A preset without an entry in PRESET_TITLES, such as an image added to the
+    presets folder, is shown by its file stem with spaces for underscores.
+    """
+    if name in PRESET_TITLES:
+        return PRESET_TITLES[name]
+    words = name.replace("_", " ")
+    return words, words
+
+
 class StyleError(AeguiError):
     """A style is neither a known preset nor a readable image file."""
 

@@ -145,7 +145,9 @@ class StylePicker(QWidget):
         else:
             self.combo.insertItem(row, thumbnail(path), label, index)
         self.combo.setItemData(
-            self.combo.findData(index), str(path), Qt.ItemDataRole.ToolTipRole
+            self.combo.findData(index),
+            STYLE_CHOICES.description(index),
+            Qt.ItemDataRole.ToolTipRole,
         )
 
     def _on_index_changed(self, row: int) -> None:

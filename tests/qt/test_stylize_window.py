@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QFileDialog, QSlider
 
 from aegui.app.jobs import JobStatus
@@ -26,6 +27,7 @@ from aegui.qt.style_picker import CHOOSE_IMAGE, StylePicker
 from .conftest import TIMEOUT_MS, wait_idle, write_photo
 
 PRESETS = ["composition_vii", "starry_night", "the_scream", "udnie", "wave"]
+PRESET_LABELS = ["Composition VII", "Starry Night", "The Scream", "Udnie", "Great Wave"]
 
 
 def stylize_window(qtbot, settings: AppSettings, conflicts) -> MainWindow:
@@ -55,7 +57,7 @@ def test_stylize_offered_with_model(qtbot, tiny_stylizer, settings, conflicts) -
     assert isinstance(picker, StylePicker)
     combo = picker.combo
     labels = [combo.itemText(row) for row in range(combo.count())]
-    assert labels == [*PRESETS, "Choose image…"]
+    assert labels == [*PRESET_LABELS, "Choose image…"]
     assert combo.itemData(combo.count() - 1) == CHOOSE_IMAGE
     for row in range(len(PRESETS)):
         assert not combo.itemIcon(row).isNull()
@@ -95,7 +97,7 @@ def test_stylize_jobs_use_options(
         assert job.output == job.source.parent / "aegui-out" / "photo.png"
         with Image.open(job.output) as image:
             assert image.size == (64, 48)
-    assert preset_job.description == "Stylize · udnie · strength 50% · photo colors"
+    assert preset_job.description == "Stylize · Udnie · strength 50% · photo colors"
     assert file_job.description == "Stylize · my-style.png · strength 100%"
     assert STYLE_CHOICES.path(index) == style_image
     assert picker.combo.itemText(picker.combo.count() - 2) == "my-style.png"
@@ -121,7 +123,7 @@ def test_stylize_settings_survive_restart(
         qtbot, AppSettings.from_file(tmp_path / "restart.ini"), conflicts
     )
     values = second.options.option_values()
-    assert STYLE_CHOICES.label(values["style"]) == style
+    assert STYLE_CHOICES.path(values["style"]).name.startswith(style)
     assert values["style_strength"] == 40
     assert values["preserve_color"] == 1
 
@@ -303,3 +305,16 @@ def test_preview_dialog_starts_in_last_open_folder(
     window.style_preview.preview()
 
     assert starts == [str(tmp_path)]
+
+
+def test_presets_show_painting_titles(
+    qtbot, tiny_stylizer, settings, conflicts
+) -> None:
+    window = stylize_window(qtbot, settings, conflicts)
+    combo = window.options.style_picker.combo
+    wave = combo.findData(PRESETS.index("wave"))
+
+    assert combo.itemText(wave) == "Great Wave"
+    assert combo.itemData(wave, Qt.ItemDataRole.ToolTipRole) == (
+        "The Great Wave off Kanagawa, Katsushika Hokusai, c. 1831 (preset wave)"
+    )
