@@ -223,11 +223,7 @@ class MainWindow(QMainWindow):
         # about 900 pixels, more than fits beside the Open buttons and the
         # output folder.
         self.addToolBarBreak()
-        options_bar = QToolBar("Options", self)
-        options_bar.setObjectName("optionsToolbar")
-        options_bar.setMovable(False)
-        options_bar.addWidget(self.options)
-        self.addToolBar(options_bar)
+        self.addToolBar(self.options)
 
         self.drop_zone = DropZone(self)
         self.drop_zone.setMaximumHeight(150)
@@ -242,7 +238,12 @@ class MainWindow(QMainWindow):
         progress_row = QHBoxLayout()
         progress_row.addWidget(self.overall_label)
         progress_row.addWidget(self.overall, 1)
-        buttons = QHBoxLayout()
+        # A tool bar moves the buttons that do not fit into its extension
+        # menu, so a narrow window keeps them all within reach.
+        buttons = QToolBar("Job buttons", self)
+        buttons.setObjectName("jobButtons")
+        buttons.setMovable(False)
+        buttons.setFloatable(False)
         for action, label in (
             (self.cancel_action, "Cancel"),
             (self.cancel_all_action, "Cancel All"),
@@ -254,7 +255,6 @@ class MainWindow(QMainWindow):
             button.clicked.connect(action.trigger)
             action.enabledChanged.connect(button.setEnabled)
             buttons.addWidget(button)
-        buttons.addStretch(1)
 
         left = QWidget(self)
         left_layout = QVBoxLayout(left)
@@ -262,7 +262,7 @@ class MainWindow(QMainWindow):
         left_layout.addWidget(self.drop_zone)
         left_layout.addWidget(self.table, 1)
         left_layout.addLayout(progress_row)
-        left_layout.addLayout(buttons)
+        left_layout.addWidget(buttons)
 
         self.compare = ComparePanel(self.fit_action, self.actual_size_action, self)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)

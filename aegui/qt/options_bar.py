@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent
+from PySide6.QtGui import QAction, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -14,9 +14,11 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QSizePolicy,
     QSlider,
     QSpinBox,
     QStyle,
+    QToolBar,
     QToolButton,
     QWidget,
 )
@@ -54,11 +56,12 @@ class FolderField(QLineEdit):
         super().keyPressEvent(event)
 
 
-class OptionsBar(QWidget):
+class OptionsBar(QToolBar):
     """The operation chooser, one control per option, and the output folder.
 
     Only the chosen operation's options are shown, so the bar fits a normal
-    window. The output folder controls are in ``output_bar``, which the owner
+    window. It is a tool bar, so option groups that do not fit a narrow
+    window move into its extension menu instead of widening the window. The output folder controls are in ``output_bar``, which the owner
     places where it likes. The others keep their values, because files the chosen operation
     does not take (an ``.aez`` while Compress is chosen) go to another
     operation, which still reads its own options from here.
@@ -69,10 +72,14 @@ class OptionsBar(QWidget):
     output_dir_changed = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(4, 2, 4, 2)
+        super().__init__("Options", parent)
+        self.setObjectName("optionsToolbar")
+        self.setMovable(False)
+        self.setFloatable(False)
 
+        operation_group = QWidget(self)
+        operation_layout = QHBoxLayout(operation_group)
+        operation_layout.setContentsMargins(4, 2, 0, 2)
         self.operation = QComboBox(self)
         self.operation.setToolTip("Operation for new files that it accepts")
         self._option_keys: dict[str, set[str]] = {}
@@ -80,20 +87,28 @@ class OptionsBar(QWidget):
             self.operation.addItem(operation.label, operation.key)
             self._option_keys[operation.key] = {spec.key for spec in operation.options}
         self.operation.currentIndexChanged.connect(self._on_operation_index)
-        layout.addWidget(QLabel("&Operation:", self, buddy=self.operation))
-        layout.addWidget(self.operation)
+        operation_layout.addWidget(QLabel("&Operation:", self, buddy=self.operation))
+        operation_layout.addWidget(self.operation)
+        self.addWidget(operation_group)
 
         self.option_boxes: dict[str, OptionWidget] = {}
         self.option_groups: dict[str, QWidget] = {}
+        # Tool bars show and hide their widgets through these actions.
+        self._group_actions: dict[str, QAction] = {}
         self.style_picker: StylePicker | None = None
         specs = _unique_options()
         self.option_specs = {spec.key: spec for spec in specs}
         for spec in specs:
             group = QWidget(self)
             group_layout = QHBoxLayout(group)
-            group_layout.setContentsMargins(0, 0, 0, 0)
+            group_layout.setContentsMargins(0, 2, 0, 2)
             box = self._add_option(group_layout, spec)
-            layout.addWidget(group)
+            # Groups keep their own width, so a wide window does not spread
+            # a label away from its control.
+            group.setSizePolicy(
+                QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred
+            )
+            self._group_actions[spec.key] = self.addWidget(group)
             self.option_groups[spec.key] = group
             box.setToolTip(spec.tooltip)
             box.setObjectName(f"option_{spec.key}")
@@ -127,7 +142,6 @@ class OptionsBar(QWidget):
         output_layout.addWidget(self.output, 1)
         output_layout.addWidget(choose)
         output_layout.addWidget(reset)
-        layout.addStretch(1)
         self._output_dir: Path | None = None
         self._show_options(self.current_operation())
 
@@ -180,7 +194,7 @@ class OptionsBar(QWidget):
         layout.addWidget(box)
         if isinstance(box, QSlider):
             # A slider shows no number, so a label beside it shows the value.
-            box.setMinimumWidth(100)
+            box.setFixedWidth(160)
             value_label = QLabel(f"{spec.default}{spec.unit}", self)
             value_label.setMinimumWidth(
                 value_label.fontMetrics().horizontalAdvance(
@@ -259,11 +273,15 @@ class OptionsBar(QWidget):
         self._show_options(key)
         self.operation_changed.emit(key)
 
+    def option_shown(self, key: str) -> bool:
+        """Return whether the controls of option ``key`` are offered now."""
+        return self._group_actions[key].isVisible()
+
     def _show_options(self, key: str) -> None:
         """Show the option controls of operation ``key`` and hide the others."""
         shown = self._option_keys.get(key, set())
-        for option_key, group in self.option_groups.items():
-            group.setVisible(option_key in shown)
+        for option_key, action in self._group_actions.items():
+            action.setVisible(option_key in shown)
 
 
 def _widget_value(box: OptionWidget) -> int:

@@ -39,6 +39,9 @@ def test_denoise_offered_with_model(qtbot, tiny_denoiser, settings, conflicts) -
     window = denoise_window(qtbot, settings, conflicts)
 
     assert operation_keys(window) == ["compress", "decompress", "denoise"]
+    # The options of other operations are hidden in the tool bar, which also
+    # disables them.
+    window.options.set_operation("denoise")
     auto = window.options.option_boxes["strength_auto"]
     slider = window.options.option_boxes["strength"]
     assert isinstance(auto, QCheckBox)

@@ -245,17 +245,17 @@ def test_options_bar_shows_chosen_operation(
     qtbot, tiny_stylizer, settings, conflicts
 ) -> None:
     window = stylize_window(qtbot, settings, conflicts)
-    groups = window.options.option_groups
+    shown = window.options.option_shown
 
     window.options.set_operation("compress")
-    assert not groups["quality"].isHidden()
-    assert groups["style"].isHidden()
-    assert groups["style_strength"].isHidden()
+    assert shown("quality")
+    assert not shown("style")
+    assert not shown("style_strength")
 
     window.options.set_operation("stylize")
-    assert groups["quality"].isHidden()
-    assert not groups["style"].isHidden()
-    assert not groups["preserve_color"].isHidden()
+    assert not shown("quality")
+    assert shown("style")
+    assert shown("preserve_color")
     assert window.options.option_values()["quality"] == 6
 
 
@@ -318,3 +318,12 @@ def test_presets_show_painting_titles(
     assert combo.itemData(wave, Qt.ItemDataRole.ToolTipRole) == (
         "The Great Wave off Kanagawa, Katsushika Hokusai, c. 1831 (preset wave)"
     )
+
+
+def test_window_fits_800_pixels_wide(qtbot, tiny_stylizer, settings, conflicts) -> None:
+    window = stylize_window(qtbot, settings, conflicts)
+    for key in operation_keys(window):
+        window.options.set_operation(key)
+
+        # Option groups that do not fit move into the tool bar's extension.
+        assert window.minimumSizeHint().width() <= 800, key

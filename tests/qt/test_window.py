@@ -91,15 +91,15 @@ def test_zoom_in_also_takes_ctrl_equals(window) -> None:
 
 
 def test_tab_leaves_job_table(qtbot, window, tmp_path: Path) -> None:
-    window.add_paths(write_photos(tmp_path, 3))
+    first, *_ = window.add_paths(write_photos(tmp_path, 3))
     wait_idle(qtbot, window)
     window.table.setFocus()
-    window.table.selectRow(0)
+    window.select_job(first.id)
 
     qtbot.keyClick(window.table, Qt.Key.Key_Tab)
 
     assert not window.table.hasFocus()
-    assert window.table.selected_job_ids() == [window.queue.jobs[0].id]
+    assert window.table.selected_job_ids() == [first.id]
 
 
 @pytest.mark.parametrize("gesture", ["click", "enter", "typing"])
