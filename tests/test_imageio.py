@@ -467,6 +467,19 @@ def test_float_tiff_in_unit_range_is_scaled(tmp_path):
     ) in loaded.warnings
 
 
+def test_float_tiff_above_255_uses_brightest_sample(tmp_path):
+    path = tmp_path / "counts.tif"
+    values = np.linspace(0.0, 2550.0, 12 * 8, dtype=np.float32).reshape(8, 12)
+    Image.fromarray(values).save(path)
+    loaded = load_image(path)
+    assert loaded.rgb.min() == 0
+    assert loaded.rgb.max() == 255
+    assert (
+        f"{path}: 32-bit floating-point samples read on a 0..2550 scale (its "
+        "brightest sample) and reduced to 8 bits"
+    ) in loaded.warnings
+
+
 def test_float_tiff_infinities_skip_scale(tmp_path):
     path = tmp_path / "holes.tif"
     values = np.linspace(0.0, 1.0, 12 * 8, dtype=np.float32).reshape(8, 12)

@@ -318,6 +318,10 @@ def _to_arrays(
         brightest = values.max(initial=0, where=finite)
         if mode == "F" and brightest <= 1.0:
             top = 1.0  # the usual scale of float images when no sample is above 1
+        elif mode == "F" and brightest > 255:
+            # Float samples have no fixed scale above 1: measurements such as
+            # 0..2550 would come out nearly black on a 0..65535 scale.
+            top = float(brightest)
         elif brightest > 65535 and mode == "I":
             top = 2147483647.0  # a 32-bit integer TIFF
         elif brightest > 255:
@@ -325,8 +329,11 @@ def _to_arrays(
         else:
             top = 255.0
         if mode == "F":
+            scale = f"0..{top:g} scale"
+            if top > 255:
+                scale += " (its brightest sample)"
             notes.append(
-                f"{path}: 32-bit floating-point samples read on a 0..{top:g} scale "
+                f"{path}: 32-bit floating-point samples read on a {scale} "
                 "and reduced to 8 bits"
             )
         unusable = values.size - int(np.count_nonzero(finite))
