@@ -27,8 +27,8 @@ def above_zero(kind: Callable[[str], Number]) -> Callable[[str], Number]:
     return parse
 
 
-# PyTorch crashed (segmentation fault) with 40,000 threads; no CPU has more
-# than a few hundred cores.
+# PyTorch 2.13 crashed (segmentation fault) with 40,000 threads, and no CPU
+# has more than a few hundred cores.
 MAX_THREADS = 1024
 
 

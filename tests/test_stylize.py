@@ -466,7 +466,7 @@ def test_preset_over_same_named_file_warns(
     monkeypatch.chdir(tmp_path)
     Image.fromarray(natural_image(64, 64)).save(tmp_path / "wave", format="PNG")
     assert resolve_style("wave") == preset_paths()["wave"]
-    assert "for the file of that name, give ./wave" in caplog.text
+    assert "For the file of that name, give ./wave" in caplog.text
     assert resolve_style("./wave") == Path("wave")
 
 

@@ -86,7 +86,7 @@ def resolve_style(style: str | Path, folder: Path | None = None) -> Path:
     if text in presets:
         if Path(text).is_file():
             logger.warning(
-                "Style %r is the preset; for the file of that name, give ./%s",
+                "Style %r names the preset. For the file of that name, give ./%s",
                 text,
                 text,
             )

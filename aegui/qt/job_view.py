@@ -66,8 +66,8 @@ class JobTableView(QTableView):
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        # Tab leaves the table, as in other dialogs; the arrow keys move
-        # between rows.
+        # Tab moves on to the next control, as in other dialogs, and the
+        # arrow keys move between rows.
         self.setTabKeyNavigation(False)
         self.setAlternatingRowColors(True)
         self.setShowGrid(False)

@@ -193,7 +193,7 @@ class MainWindow(QMainWindow):
             "Zoom &In", None, QKeySequence.StandardKey.ZoomIn, "Zoom in"
         )
         # The standard Zoom In key is Ctrl++, which on most keyboards needs
-        # Shift; browsers and viewers also take Ctrl+= for it.
+        # Shift. Browsers and image viewers also take Ctrl+= for it.
         self.zoom_in_action.setShortcuts(
             [*self.zoom_in_action.shortcuts(), QKeySequence("Ctrl+=")]
         )
@@ -554,7 +554,7 @@ class MainWindow(QMainWindow):
         """Return the photo of the selected job, for a style preview.
 
         An opened .aez file has no photo to preview but its decoded image,
-        once that is written; until then the preview asks for a photo.
+        once that is written. Until then Preview opens a file dialog.
         """
         ids = self.table.selected_job_ids()
         job = self.queue.job(ids[-1]) if ids else None

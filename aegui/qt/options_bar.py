@@ -31,7 +31,7 @@ OptionWidget = QSpinBox | QCheckBox | QSlider | QComboBox | StylePicker
 
 
 class FolderField(QLineEdit):
-    """A read-only folder name that asks for another folder when activated.
+    """A read-only folder name that opens a folder dialog when activated.
 
     A click, Enter or Space emits ``activated``, so the field does not look
     editable while ignoring what is typed into it.
