@@ -143,6 +143,12 @@ class OptionsBar(QToolBar):
         output_layout.addWidget(choose)
         output_layout.addWidget(reset)
         self._output_dir: Path | None = None
+        # Every group gets the height of the tallest, so the row keeps its
+        # height when another operation shows other options.
+        groups = [operation_group, *self.option_groups.values()]
+        tallest = max(group.sizeHint().height() for group in groups)
+        for group in groups:
+            group.setMinimumHeight(tallest)
         self._show_options(self.current_operation())
 
     def _add_option(self, layout: QHBoxLayout, spec: OptionSpec) -> OptionWidget:

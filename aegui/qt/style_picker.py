@@ -24,6 +24,7 @@ from aegui.app.styles import STYLE_CHOICES, style_problem
 logger = logging.getLogger(__name__)
 
 THUMBNAIL_SIZE = QSize(48, 48)
+CLOSED_THUMBNAIL_SIZE = QSize(20, 20)
 STYLE_NAME_CHARACTERS = 12  # width of the style box, in characters
 CHOOSE_IMAGE = -1  # item data of the "Choose image…" entry
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp);;All files (*)"
@@ -58,7 +59,10 @@ class StylePicker(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.combo = QComboBox(self)
-        self.combo.setIconSize(THUMBNAIL_SIZE)
+        # The closed box shows a small thumbnail, so the options row keeps its
+        # height when Stylize is chosen. The open list shows larger ones.
+        self.combo.setIconSize(CLOSED_THUMBNAIL_SIZE)
+        self.combo.view().setIconSize(THUMBNAIL_SIZE)
         # Long file names are elided, so a chosen image cannot widen the window.
         self.combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon

@@ -327,3 +327,13 @@ def test_window_fits_800_pixels_wide(qtbot, tiny_stylizer, settings, conflicts) 
 
         # Option groups that do not fit move into the tool bar's extension.
         assert window.minimumSizeHint().width() <= 800, key
+
+
+def test_options_row_keeps_height(qtbot, tiny_stylizer, settings, conflicts) -> None:
+    window = stylize_window(qtbot, settings, conflicts)
+    heights = {}
+    for key in operation_keys(window):
+        window.options.set_operation(key)
+        heights[key] = window.options.sizeHint().height()
+
+    assert len(set(heights.values())) == 1, heights
