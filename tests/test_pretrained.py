@@ -115,3 +115,14 @@ def test_refinement_lowers_rate_distortion_cost(
     plain = rd_cost(shipped_codec, crop, quality, 0)
     refined = rd_cost(shipped_codec, crop, quality, 20)
     assert refined < plain
+
+
+def test_readme_names_shipped_weights() -> None:
+    import re
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    # Model files are named KIND-ARCHITECTURE-DIGEST, such as codec-msh-gain-1a2b3c4d.
+    named = re.findall(r"pretrained/([a-z]+-[\w.-]+-[0-9a-f]{8}\.safetensors)", readme)
+    assert named, "the README gives no command that starts from shipped weights"
+    for name in named:
+        assert (REPO / "pretrained" / name).is_file(), name
