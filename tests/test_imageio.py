@@ -298,7 +298,7 @@ def test_truncated_jpeg(tmp_path):
 
 
 def test_jpeg_without_end_marker_is_truncated(tmp_path):
-    # Without its end marker a JPEG cannot be told apart from one cut short
+    # Without its end marker a JPEG cannot be distinguished from one cut short
     # inside its last bytes of image data, which decodes to damaged pixels.
     path = tmp_path / "no-end.jpg"
     Image.fromarray(natural_image(64, 64)).save(path)

@@ -148,8 +148,8 @@ def load_image(
         raise ImageReadError(
             f"{path}: corrupted or truncated image ({error})"
         ) from None
-    # Pillow warns about damaged metadata, such as corrupt EXIF data, which it
-    # then ignores; the note names the file, where Pillow's warning would not.
+    # Pillow warns about damaged metadata, such as corrupt EXIF data, and then
+    # ignores it. The note names the file, which Pillow's warning does not.
     for caught in pillow_warnings:
         message = " ".join(str(caught.message).split()).rstrip(".")
         note = f"{path}: {message}; ignored"

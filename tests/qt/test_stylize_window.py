@@ -245,17 +245,17 @@ def test_options_bar_shows_chosen_operation(
     qtbot, tiny_stylizer, settings, conflicts
 ) -> None:
     window = stylize_window(qtbot, settings, conflicts)
-    shown = window.options.option_shown
+    option_shown = window.options.option_shown
 
     window.options.set_operation("compress")
-    assert shown("quality")
-    assert not shown("style")
-    assert not shown("style_strength")
+    assert option_shown("quality")
+    assert not option_shown("style")
+    assert not option_shown("style_strength")
 
     window.options.set_operation("stylize")
-    assert not shown("quality")
-    assert shown("style")
-    assert shown("preserve_color")
+    assert not option_shown("quality")
+    assert option_shown("style")
+    assert option_shown("preserve_color")
     assert window.options.option_values()["quality"] == 6
 
 
