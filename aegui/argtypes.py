@@ -48,4 +48,8 @@ class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str | None:
         if action.default is None or isinstance(action.default, bool):
             return action.help
+        if isinstance(action.default, (tuple, list)):
+            # Shown as the comma-separated form the option takes, not as a tuple.
+            listed = ",".join(str(value) for value in action.default)
+            return f"{action.help} (default: {listed})"
         return super()._get_help_string(action)

@@ -173,8 +173,8 @@ def build_parser(training: bool = True) -> argparse.ArgumentParser:
         help="fit the coded latents to each photo with STEPS gradient steps (0 to "
         f"{MAX_REFINE_STEPS}) per tile of 640x640 pixels: a sharper picture at high "
         "quality (0.35 dB at quality 10 with 30 steps), slightly smaller files at "
-        "low and middle quality, but about 3 s per step and megapixel on two "
-        "cores; default 0 (off)",
+        "low and middle quality, but 0.5 to 3 s per step and megapixel on two "
+        "cores, depending on the CPU; default 0 (off)",
     )  # fmt: skip
 
     decompress = commands.add_parser(

@@ -134,7 +134,8 @@ def trials_section(folder: Path) -> list[str]:
         "## Compression: choosing the coded symbols",
         "",
         "The same photos coded with other choices of the symbols of `y`, decoded "
-        "with the shipped decoder. Changes in bits (all coded bytes) and PSNR are "
+        "with the decoder of the weights named above each table (older weights "
+        "than the shipped ones where the name differs). Changes in bits (all coded bytes) and PSNR are "
         "against plain rounding, averaged over the photos and quality levels; "
         "`refine N` is `aegui compress --refine N`.",
         "",
@@ -179,7 +180,7 @@ def ceiling_section(folder: Path) -> list[str]:
     lines = [
         "## Compression: rounding against the transforms",
         "",
-        "RGB PSNR of the float `g_s` on the shipped encoder's latents: never "
+        "RGB PSNR of the float `g_s` on the encoder's latents: never "
         "rounded, rounded as coded, and rounded with reconstruction offsets. "
         "`offset S` moves each non-zero symbol S times the mean gap "
         "between the latents and their symbols, measured on "
@@ -210,7 +211,8 @@ def context_trial_section(folder: Path) -> list[str]:
         "## Compression: a context model on the frozen latents",
         "",
         "Bits of the non-anchor latents saved by a checkerboard context model "
-        "trained on the shipped codec's latents, with the transforms and the "
+        "trained on the latents of the codec weights named below, with the "
+        "transforms and the "
         "hyperprior unchanged (percent; negative means more bits). Each run "
         "trains on BSDS400 photos and is measured on some of them, on other "
         "BSDS400 photos and on Kodak.",

@@ -7,7 +7,7 @@ import argparse
 
 import pytest
 
-from aegui.argtypes import above_zero
+from aegui.argtypes import DefaultsHelpFormatter, above_zero
 from aegui.training.loop import training_threads
 
 
@@ -43,3 +43,14 @@ def test_training_threads_accepts(text, expected):
 def test_training_threads_rejects(text):
     with pytest.raises(argparse.ArgumentTypeError):
         training_threads(text)
+
+
+def test_help_shows_list_defaults_as_the_option_takes_them() -> None:
+    parser = argparse.ArgumentParser(formatter_class=DefaultsHelpFormatter)
+    parser.add_argument("--width", default=(8, 16, 64), help="channels")
+    parser.add_argument("--crop", type=int, default=128, help="crop size")
+    parser.add_argument("--bf16", action="store_true", help="bfloat16")
+    text = " ".join(parser.format_help().split())
+    assert "channels (default: 8,16,64)" in text
+    assert "crop size (default: 128)" in text
+    assert "bfloat16 (default" not in text

@@ -143,7 +143,8 @@ REFINE = OptionSpec(
     tooltip=(
         "Gradient steps that fit the coded latents to each photo: a sharper "
         "picture at high quality, slightly smaller files at low and middle "
-        "quality, but slow: about 3 s per step and megapixel on two cores"
+        "quality, but slow: 0.5 to 3 s per step and megapixel on two cores, "
+        "depending on the CPU"
     ),
     widget="choice",
     choices=(0, 30, 100),

@@ -89,7 +89,7 @@ def setup_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--width", type=parse_widths, default=DEFAULT_WIDTHS,
         help="channels of the first encoder stage (doubled at each later one), "
-        "or all four stages, comma-separated (for example 8,16,64,128)",
+        "or all four stages, comma-separated",
     )  # fmt: skip
     parser.add_argument("--crop", type=int, default=128, help="crop size in pixels")
     parser.add_argument("--batch", type=int, default=8, help="crops per step")
