@@ -323,7 +323,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"aegui: {misplaced}", file=sys.stderr)
         return EXIT_USAGE
     parser = build_parser(training=bool(rest) and rest[0] == "train")
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:
+        if stop.code == EXIT_USAGE:
+            for hint in _dash_name_hints(rest):
+                print(f"aegui: {hint}", file=sys.stderr)
+        raise
     configure_logging(args.verbose)
     if args.threads:
         import torch
@@ -372,6 +378,20 @@ def _misplaced_global_option(argv: list[str]) -> str | None:
         if word == "--threads" or word.startswith("--threads="):
             return f"--threads goes before the command: aegui --threads N {argv[0]} ..."
     return None
+
+
+def _dash_name_hints(argv: list[str]) -> list[str]:
+    """Return a hint for each existing file in ``argv`` whose name starts with a dash.
+
+    argparse reads such a name as an option, so its usage error names a
+    missing argument or an unknown option, never the file.
+    """
+    return [
+        f"'{visible(word)}' was read as an option; to name the file, "
+        f"write ./{visible(word)}"
+        for word in argv[1:]
+        if word.startswith("-") and word != "--" and os.path.lexists(word)
+    ]
 
 
 def _mistyped_command(argv: list[str]) -> str | None:

@@ -587,6 +587,20 @@ def test_empty_input_name_is_usage_error(tiny_codec, tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+def test_file_name_with_leading_dash_gets_a_hint(
+    photo_file, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(photo_file, tmp_path / "-dash.png")
+
+    with pytest.raises(SystemExit) as stop:
+        main(["compress", "-dash.png", "-o", "out"])
+
+    assert stop.value.code == EXIT_USAGE
+    assert "write ./-dash.png" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_threads_after_command_is_explained(photo_file, tmp_path, capsys):
     argv = ["compress", "--threads", "1", str(photo_file), "-o", str(tmp_path)]
     assert main(argv) == EXIT_USAGE

@@ -130,6 +130,16 @@ def test_damaged_magic_is_not_called_truncated():
         unpack(bytes(data))
 
 
+def test_oversized_header_length_names_the_limit():
+    data = bytearray(pack(make_header(), [b"z", b"y"]))
+    # A flipped high bit in the header's length field.
+    data[len(MAGIC) + 2] ^= 0x01
+    with pytest.raises(
+        AezFormatError, match=r"invalid header length 167\d+ bytes, the limit is \d+"
+    ):
+        unpack(bytes(data))
+
+
 def test_unknown_version_is_rejected():
     data = reseal(pack(make_header(), [b"z", b"y"]), len(MAGIC), struct.pack(">H", 99))
     with pytest.raises(AezFormatError, match="unsupported .aez format version 99"):

@@ -200,7 +200,10 @@ def unpack(data: bytes, source: str = "<bytes>") -> tuple[AezHeader, list[bytes]
         )
     body_start = len(MAGIC) + 6
     if body_size > MAX_HEADER:
-        raise fail(f"corrupted header (size {body_size} bytes)")
+        raise fail(
+            f"corrupted header (invalid header length {body_size} bytes, "
+            f"the limit is {MAX_HEADER})"
+        )
     if len(data) < body_start + body_size + 4:
         raise fail("truncated .aez file (header incomplete)")
     (crc,) = struct.unpack_from(">I", data, body_start + body_size)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, SignalInstance
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -87,8 +87,14 @@ def ask_conflict(parent: QWidget | None, output: Path, source: Path) -> Conflict
     return dialog.choice()
 
 
-def confirm_quit(parent: QWidget | None, unfinished: int) -> bool:
-    """Ask whether to quit while ``unfinished`` jobs are queued or running."""
+def confirm_quit(
+    parent: QWidget | None, unfinished: int, all_done: SignalInstance | None = None
+) -> bool:
+    """Ask whether to quit while ``unfinished`` jobs are queued or running.
+
+    When ``all_done`` is emitted while the question is open, nothing is left
+    to cancel, so the question closes as if Quit had been clicked.
+    """
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Question)
     box.setWindowTitle("Quit aegui?")
@@ -104,7 +110,13 @@ def confirm_quit(parent: QWidget | None, unfinished: int) -> bool:
     quit_button = box.addButton("&Quit", QMessageBox.ButtonRole.DestructiveRole)
     keep = box.addButton("&Keep Running", QMessageBox.ButtonRole.RejectRole)
     box.setDefaultButton(keep)
-    box.exec()
+    if all_done is not None:
+        all_done.connect(quit_button.click)
+    try:
+        box.exec()
+    finally:
+        if all_done is not None:
+            all_done.disconnect(quit_button.click)
     return box.clickedButton() is quit_button
 
 

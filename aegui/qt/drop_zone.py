@@ -6,11 +6,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QMouseEvent
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QMouseEvent,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import QFrame, QLabel, QStyle, QVBoxLayout, QWidget
 
 EMPTY_TEXT = "Drop photos, .aez files or folders here"
 HINT_TEXT = "or click to choose files (Ctrl+O), or a folder (Ctrl+Shift+O)"
+COMPACT_TEXT = "Drop or click to add more files"
+FULL_HEIGHT = 150
+# Below this width the icon and the hint are left out, so the title's wrapped
+# lines still fit in FULL_HEIGHT.
+NARROW_WIDTH = 300
 
 
 def local_paths(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> list[Path]:
@@ -35,6 +46,8 @@ class DropZone(QFrame):
 
     It emits ``paths_dropped`` with the local paths of a drop and
     ``clicked`` when pressed, and ignores drags that carry no local file.
+    Once the queue has jobs, ``set_compact`` shrinks it to one line, which
+    leaves the room to the job table.
     """
 
     paths_dropped = Signal(list)
@@ -46,34 +59,65 @@ class DropZone(QFrame):
         self.setAcceptDrops(True)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setMinimumHeight(96)
 
-        icon = QLabel(self)
+        self.icon = QLabel(self)
         size = self.style().pixelMetric(QStyle.PixelMetric.PM_LargeIconSize) * 2
-        icon.setPixmap(
+        self.icon.setPixmap(
             self.style().standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon).pixmap(size)
         )
-        icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.title = QLabel(EMPTY_TEXT, self)
         self.title.setObjectName("dropZoneTitle")
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.title.setWordWrap(True)
-        font = self.title.font()
-        font.setPointSizeF(font.pointSizeF() * 1.25)
-        font.setBold(True)
-        self.title.setFont(font)
-        hint = QLabel(HINT_TEXT, self)
-        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        hint.setWordWrap(True)
-        hint.setEnabled(False)
+        self._title_font = self.title.font()
+        self._title_font.setPointSizeF(self._title_font.pointSizeF() * 1.25)
+        self._title_font.setBold(True)
+        self.hint = QLabel(HINT_TEXT, self)
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setWordWrap(True)
+        self.hint.setEnabled(False)
 
         layout = QVBoxLayout(self)
         layout.addStretch(1)
-        layout.addWidget(icon)
+        layout.addWidget(self.icon)
         layout.addWidget(self.title)
-        layout.addWidget(hint)
+        layout.addWidget(self.hint)
         layout.addStretch(1)
         self.set_highlight(False)
+        self._compact = False
+        self.set_compact(False)
+
+    def set_compact(self, compact: bool) -> None:
+        """Show one line of text (``compact``) or the icon, the title and the hint."""
+        self._compact = compact
+        self.title.setText(COMPACT_TEXT if compact else EMPTY_TEXT)
+        self.title.setFont(self.font() if compact else self._title_font)
+        self._show_details()
+        if compact:
+            margin = (
+                self.style().pixelMetric(QStyle.PixelMetric.PM_LayoutTopMargin) // 2
+            )
+            self.layout().setContentsMargins(margin, margin, margin, margin)
+            text_height = self.title.fontMetrics().height()
+            self.setMaximumHeight(text_height + 2 * (margin + self.frameWidth() + 2))
+        else:
+            self.layout().setContentsMargins(-1, -1, -1, -1)
+            self.setMaximumHeight(FULL_HEIGHT)
+
+    def is_compact(self) -> bool:
+        """Return whether only the one-line text shows."""
+        return self._compact
+
+    def _show_details(self) -> None:
+        details = not self._compact and self.width() >= NARROW_WIDTH
+        self.icon.setVisible(details)
+        self.hint.setVisible(details)
+        self.setToolTip("" if details else HINT_TEXT)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._show_details()
 
     def set_highlight(self, on: bool) -> None:
         """Draw the border in the highlight color while a drag is over the window."""

@@ -18,10 +18,11 @@ from aegui.qt.job_table import (
     ProgressDelegate,
 )
 
-# Columns that share the width the numeric columns leave. The operation
-# column gets it first so its settings show, then the file name, and the
+# Columns that share the width the numeric columns leave, in priority order.
+# The file name comes first because it tells the rows apart. The operation
+# comes next, and a cut operation text shows whole in its tooltip. The
 # status column takes the rest.
-SHARED_COLUMNS = (Column.OPERATION, Column.FILE, Column.STATUS)
+SHARED_COLUMNS = (Column.FILE, Column.OPERATION, Column.STATUS)
 
 
 def share_width(

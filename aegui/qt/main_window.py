@@ -11,6 +11,8 @@ import numpy as np
 from PySide6.QtCore import (
     QCoreApplication,
     QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
     QSize,
     Qt,
     QTimer,
@@ -27,6 +29,8 @@ from PySide6.QtGui import (
     QKeySequence,
 )
 from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -226,7 +230,6 @@ class MainWindow(QMainWindow):
         self.addToolBar(self.options)
 
         self.drop_zone = DropZone(self)
-        self.drop_zone.setMaximumHeight(150)
         self.table_model = JobTableModel(self.queue, self)
         self.table = JobTableView(self.table_model, self)
         self.overall = QProgressBar(self)
@@ -340,6 +343,7 @@ class MainWindow(QMainWindow):
         self.queue.job_changed.connect(self._on_job_changed)
         self.queue.batch_progress.connect(self._on_batch_progress)
         self.queue.jobs_removed.connect(self._on_jobs_removed)
+        self.queue.job_added.connect(lambda _row: self.drop_zone.set_compact(True))
         self.queue.model_ready.connect(self._on_model_ready)
         self.queue.model_failed.connect(self._on_model_failed)
         self.preview.loaded.connect(self._on_preview_loaded)
@@ -456,7 +460,7 @@ class MainWindow(QMainWindow):
         return ask_conflict(self, output, source)
 
     def _confirm_quit(self, unfinished: int) -> bool:
-        return confirm_quit(self, unfinished)
+        return confirm_quit(self, unfinished, self.queue.idle)
 
     # Job commands
 
@@ -473,8 +477,15 @@ class MainWindow(QMainWindow):
             QItemSelectionModel.SelectionFlag.ClearAndSelect
             | QItemSelectionModel.SelectionFlag.Rows
         )
-        self.table.selectionModel().select(self.table_model.index(row, 0), flags)
-        self.table.scrollTo(self.table_model.index(row, 0))
+        index = self.table_model.index(row, 0)
+        self.table.selectionModel().select(index, flags)
+        self.table.scrollTo(index)
+        # Rows just added may change the scroll bars once the view lays them
+        # out, which would leave the row half hidden, so scroll again then.
+        selected = QPersistentModelIndex(index)
+        QTimer.singleShot(
+            0, lambda: selected.isValid() and self.table.scrollTo(QModelIndex(selected))
+        )
 
     def output_folder(self) -> Path | None:
         """Return the folder Open Output Folder shows.
@@ -538,6 +549,7 @@ class MainWindow(QMainWindow):
         ):
             self.preview.forget(self._shown_job_id)
             self._show_job(None)
+        self.drop_zone.set_compact(bool(self.queue.jobs))
         self._update_actions()
 
     def _on_job_changed(self, row: int) -> None:
@@ -676,21 +688,29 @@ class MainWindow(QMainWindow):
     # Closing
 
     def close_now(self) -> None:
-        """Close without asking, cancelling any jobs (Ctrl-C in the terminal)."""
+        """Close without asking, cancelling any jobs (Ctrl-C in the terminal).
+
+        An open dialog, such as the quit question itself, is dismissed first,
+        and the window closes once the dialog's own event loop has returned.
+        """
         self._force_close = True
+        dialog = QApplication.activeModalWidget()
+        if isinstance(dialog, QDialog):
+            dialog.reject()
+            QTimer.singleShot(0, self.close)
+            return
         self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Ask during a batch, then cancel every job, wait for the workers and save settings."""
         if not self._closed:
             unfinished = sum(not job.status.is_final for job in self.queue.jobs)
-            if (
-                unfinished
-                and not self._force_close
-                and not self.confirm_quit(unfinished)
-            ):
-                event.ignore()
-                return
+            if unfinished and not self._force_close:
+                confirmed = self.confirm_quit(unfinished)
+                # Ctrl-C while the question was open also means quit.
+                if not confirmed and not self._force_close:
+                    event.ignore()
+                    return
             self._closed = True
             busy = self.queue.is_busy
             self.save_settings()

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from aegui.app.operations import STYLIZE
 from aegui.app.styles import STYLE_CHOICES, style_problem
 
 logger = logging.getLogger(__name__)
@@ -27,7 +28,11 @@ THUMBNAIL_SIZE = QSize(48, 48)
 CLOSED_THUMBNAIL_SIZE = QSize(20, 20)
 STYLE_NAME_CHARACTERS = 12  # width of the style box, in characters
 CHOOSE_IMAGE = -1  # item data of the "Choose image…" entry
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp);;All files (*)"
+# File dialog filter for style images and photos to preview.
+IMAGE_FILTER = (
+    f"Images ({' '.join(f'*{suffix}' for suffix in sorted(STYLIZE.input_suffixes))})"
+    ";;All files (*)"
+)
 
 
 def thumbnail(path: Path) -> QIcon:

@@ -15,6 +15,7 @@ from aegui.app.operations import PRESERVE_COLOR, STYLE, STYLE_STRENGTH
 from aegui.app.styles import STYLE_CHOICES, StylePreviewer, StylePreviewRequest
 from aegui.qt.compare_view import ComparePanel, array_to_image
 from aegui.qt.options_bar import OptionsBar
+from aegui.qt.style_picker import IMAGE_FILTER
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +64,10 @@ class StylePreviewController(QObject):
         source = source or self.current_source()
         if source is None:
             name, _ = QFileDialog.getOpenFileName(
-                self.compare, "Choose a photo to preview", str(self.dialog_folder())
+                self.compare,
+                "Choose a photo to preview",
+                str(self.dialog_folder()),
+                IMAGE_FILTER,
             )
             if not name:
                 return

@@ -42,7 +42,9 @@ def private_qsettings(
 @pytest.fixture(autouse=True)
 def quit_without_asking(monkeypatch: pytest.MonkeyPatch) -> None:
     """Answer the quit question with Quit, so no test blocks on the dialog."""
-    monkeypatch.setattr("aegui.qt.main_window.confirm_quit", lambda parent, count: True)
+    monkeypatch.setattr(
+        "aegui.qt.main_window.confirm_quit", lambda parent, count, all_done=None: True
+    )
 
 
 @pytest.fixture

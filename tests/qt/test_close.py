@@ -158,3 +158,44 @@ def test_quit_question_for_one_job(qtbot) -> None:
     assert confirm_quit(None, 1) is False
     assert texts[0] == "1 job has not finished yet."
     assert texts[1].startswith("Quitting cancels it.")
+
+
+def test_ctrl_c_while_quit_question_is_open_closes(
+    qtbot, window, slow_operation, tmp_path: Path, monkeypatch
+) -> None:
+    blocker = tmp_path / "long.slow"
+    blocker.write_bytes(b"x")
+    jobs = window.add_paths([blocker])
+    wait_running(qtbot, jobs[0])
+    monkeypatch.setattr("aegui.qt.main_window.confirm_quit", confirm_quit)
+    questions: list[QMessageBox] = []
+
+    def interrupt() -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        questions.append(box)
+        window.close_now()
+
+    QTimer.singleShot(0, interrupt)
+    window.close()
+
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=TIMEOUT_MS)
+    assert questions and not questions[0].isVisible()
+    assert window.queue.active_workers == 0
+    assert jobs[0].status is JobStatus.CANCELLED
+
+
+def test_quit_question_answers_itself_when_the_batch_ends(
+    qtbot, window, tmp_path: Path, monkeypatch
+) -> None:
+    jobs = window.add_paths(write_photos(tmp_path, 2))
+    monkeypatch.setattr("aegui.qt.main_window.confirm_quit", confirm_quit)
+    texts: list[str] = []
+    QTimer.singleShot(0, lambda: texts.append(QApplication.activeModalWidget().text()))
+
+    # The question is open while the two jobs run; it closes when they finish.
+    assert window.close()
+
+    assert texts and texts[0].endswith("jobs have not finished yet.")
+    assert all(job.status is JobStatus.DONE for job in jobs)
+    assert all(job.output.exists() for job in jobs)

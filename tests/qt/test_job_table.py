@@ -242,7 +242,7 @@ def test_user_sized_column_keeps_width(qtbot, table) -> None:
     [
         (300, [100, 80, 120]),  # room for the minimums only
         (250, [100, 80, 120]),  # too narrow, so the view scrolls
-        (400, [150, 130, 120]),  # operation fits, then the file name
+        (400, [150, 130, 120]),  # the file name fits, then the operation
         (500, [150, 200, 150]),  # both fit, and status takes the rest
     ],
 )

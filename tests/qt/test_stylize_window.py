@@ -296,15 +296,19 @@ def test_preview_dialog_starts_in_last_open_folder(
     window = stylize_window(qtbot, settings, conflicts)
     settings.last_open_dir = tmp_path
     starts: list[str] = []
+    filters: list[str] = []
 
     def cancel(*args: object) -> tuple[str, str]:
         starts.append(str(args[2]))
+        filters.append(str(args[3]))
         return "", ""
 
     monkeypatch.setattr(QFileDialog, "getOpenFileName", cancel)
     window.style_preview.preview()
 
     assert starts == [str(tmp_path)]
+    # Only images are offered, as in the style picker's own dialog.
+    assert filters[0].startswith("Images (") and "*.png" in filters[0]
 
 
 def test_presets_show_painting_titles(

@@ -15,7 +15,7 @@ from aegui.app.jobs import JobStatus
 from aegui.app.settings import AppSettings
 from aegui.core.tasks import compress_file
 from aegui.qt import main as qt_main
-from aegui.qt.drop_zone import EMPTY_TEXT
+from aegui.qt.drop_zone import COMPACT_TEXT, EMPTY_TEXT
 from aegui.qt.main_window import DEFAULT_SIZE, MainWindow
 
 from .conftest import TIMEOUT_MS, wait_idle, write_photo, write_photos
@@ -232,6 +232,27 @@ def test_clear_finished_removes_rows(qtbot, window, tmp_path: Path) -> None:
     assert not window.compare.view.has_images
 
 
+def test_drop_zone_shrinks_to_one_line_while_jobs_are_listed(
+    qtbot, window, tmp_path: Path
+) -> None:
+    window.resize(800, 520)
+    qtbot.waitExposed(window)
+    full_height = window.drop_zone.height()
+    window.add_paths(write_photos(tmp_path, 2))
+    qtbot.waitUntil(lambda: window.drop_zone.height() < full_height, timeout=TIMEOUT_MS)
+
+    assert window.drop_zone.is_compact()
+    assert window.drop_zone.title.text() == COMPACT_TEXT
+    # The one line still fits its text.
+    assert window.drop_zone.height() >= window.drop_zone.title.sizeHint().height()
+    wait_idle(qtbot, window)
+
+    window.clear_action.trigger()
+
+    assert not window.drop_zone.is_compact()
+    assert window.drop_zone.title.text() == EMPTY_TEXT
+
+
 def test_command_line_aez_opens_in_window(qtbot, tiny_codec, tmp_path: Path) -> None:
     aez = tmp_path / "photo.aez"
     compress_file(write_photo(tmp_path / "src" / "photo.png"), aez, 4)
@@ -285,3 +306,19 @@ def test_cli_without_command_opens_window(
 
     assert cli.main(argv) == 0
     assert opened == [expected]
+
+
+def test_selected_new_job_is_scrolled_fully_into_view(
+    qtbot, window, tmp_path: Path
+) -> None:
+    window.resize(800, 520)
+    qtbot.waitExposed(window)
+    window.add_paths(write_photos(tmp_path / "many", 23, width=32, height=32))
+    wait_idle(qtbot, window)
+
+    [job] = window.add_paths([write_photo(tmp_path / "last.png")], select_first=True)
+    qtbot.wait(50)
+
+    row = window.queue.row_of(job.id)
+    rect = window.table.visualRect(window.table_model.index(row, 0))
+    assert window.table.viewport().rect().contains(rect)
