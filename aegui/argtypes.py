@@ -48,7 +48,12 @@ class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str | None:
         if action.default is None or isinstance(action.default, bool):
             return action.help
-        if isinstance(action.default, (tuple, list)):
+        if (
+            isinstance(action.default, (tuple, list))
+            and action.nargs is None
+            and action.help
+            and "%(default)" not in action.help
+        ):
             # Shown as the comma-separated form the option takes, not as a tuple.
             listed = ",".join(str(value) for value in action.default)
             return f"{action.help} (default: {listed})"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 import time
 import unicodedata
@@ -59,6 +60,10 @@ class ProgressLine:
         if self.enabled and self.total > 1:
             sys.stderr.write("\r" + " " * 100 + "\r")
             sys.stderr.flush()
+
+
+# The words argparse takes as negative numbers rather than options.
+NEGATIVE_NUMBER = re.compile(r"-\d+|-\d*\.\d+")
 
 
 def pad(text: str, width: int) -> str:
@@ -384,14 +389,21 @@ def _dash_name_hints(argv: list[str]) -> list[str]:
     """Return a hint for each existing file in ``argv`` whose name starts with a dash.
 
     argparse reads such a name as an option, so its usage error names a
-    missing argument or an unknown option, never the file.
+    missing argument or an unknown option, never the file. Words after
+    ``--`` and negative numbers, which argparse reads as values, get none.
     """
-    return [
-        f"'{visible(word)}' was read as an option; to name the file, "
-        f"write ./{visible(word)}"
-        for word in argv[1:]
-        if word.startswith("-") and word != "--" and os.path.lexists(word)
-    ]
+    hints = []
+    for word in argv:
+        if word == "--":
+            break
+        if NEGATIVE_NUMBER.fullmatch(word) or not word.startswith("-"):
+            continue
+        if os.path.lexists(word):
+            hints.append(
+                f"'{visible(word)}' was read as an option. To name the file, "
+                f"write ./{visible(word)}, or put it after --"
+            )
+    return hints
 
 
 def _mistyped_command(argv: list[str]) -> str | None:

@@ -587,17 +587,31 @@ def test_empty_input_name_is_usage_error(tiny_codec, tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
-def test_file_name_with_leading_dash_gets_a_hint(
-    photo_file, tmp_path, capsys, monkeypatch
+@pytest.mark.parametrize(
+    ("argv", "hinted"),
+    [
+        (["compress", "-dash.png", "-o", "out"], True),
+        (["-dash.png"], True),
+        # After -- the name is already a file, and -o is what is missing.
+        (["compress", "--", "-dash.png"], False),
+        # argparse takes -1 as the strength, whatever files exist.
+        (["denoise", "--strength", "-1", "--bad"], False),
+    ],
+)
+def test_leading_dash_file_hint(
+    photo_file, tmp_path, capsys, monkeypatch, argv, hinted
 ):
     monkeypatch.chdir(tmp_path)
     shutil.copy(photo_file, tmp_path / "-dash.png")
+    shutil.copy(photo_file, tmp_path / "-1")
 
     with pytest.raises(SystemExit) as stop:
-        main(["compress", "-dash.png", "-o", "out"])
+        main(argv)
 
     assert stop.value.code == EXIT_USAGE
-    assert "write ./-dash.png" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert ("write ./-dash.png" in err) is hinted
+    assert "'-1' was read as an option" not in err
     assert not (tmp_path / "out").exists()
 
 

@@ -135,7 +135,8 @@ def test_oversized_header_length_names_the_limit():
     # A flipped high bit in the header's length field.
     data[len(MAGIC) + 2] ^= 0x01
     with pytest.raises(
-        AezFormatError, match=r"invalid header length 167\d+ bytes, the limit is \d+"
+        AezFormatError,
+        match=r"header length 167\d+ bytes exceeds the limit of \d+ bytes",
     ):
         unpack(bytes(data))
 

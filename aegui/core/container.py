@@ -201,8 +201,8 @@ def unpack(data: bytes, source: str = "<bytes>") -> tuple[AezHeader, list[bytes]
     body_start = len(MAGIC) + 6
     if body_size > MAX_HEADER:
         raise fail(
-            f"corrupted header (invalid header length {body_size} bytes, "
-            f"the limit is {MAX_HEADER})"
+            f"corrupted header (header length {body_size} bytes exceeds the "
+            f"limit of {MAX_HEADER} bytes)"
         )
     if len(data) < body_start + body_size + 4:
         raise fail("truncated .aez file (header incomplete)")

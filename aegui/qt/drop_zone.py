@@ -5,15 +5,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
+    QFont,
     QMouseEvent,
     QResizeEvent,
 )
-from PySide6.QtWidgets import QFrame, QLabel, QStyle, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QSizePolicy,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+# Qt's largest widget size, which lifts a maximum height.
+QWIDGETSIZE_MAX = (1 << 24) - 1
 
 EMPTY_TEXT = "Drop photos, .aez files or folders here"
 HINT_TEXT = "or click to choose files (Ctrl+O), or a folder (Ctrl+Shift+O)"
@@ -70,9 +81,6 @@ class DropZone(QFrame):
         self.title.setObjectName("dropZoneTitle")
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.title.setWordWrap(True)
-        self._title_font = self.title.font()
-        self._title_font.setPointSizeF(self._title_font.pointSizeF() * 1.25)
-        self._title_font.setBold(True)
         self.hint = QLabel(HINT_TEXT, self)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setWordWrap(True)
@@ -89,21 +97,41 @@ class DropZone(QFrame):
         self.set_compact(False)
 
     def set_compact(self, compact: bool) -> None:
-        """Show one line of text (``compact``) or the icon, the title and the hint."""
+        """Show one line of text (``compact``) or the icon, the title and the hint.
+
+        The compact bar is as high as its text needs, which is two lines
+        where the window is too narrow for one.
+        """
         self._compact = compact
         self.title.setText(COMPACT_TEXT if compact else EMPTY_TEXT)
-        self.title.setFont(self.font() if compact else self._title_font)
+        self.title.setFont(self._title_font())
         self._show_details()
         if compact:
             margin = (
                 self.style().pixelMetric(QStyle.PixelMetric.PM_LayoutTopMargin) // 2
             )
             self.layout().setContentsMargins(margin, margin, margin, margin)
-            text_height = self.title.fontMetrics().height()
-            self.setMaximumHeight(text_height + 2 * (margin + self.frameWidth() + 2))
+            self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+            self.setMaximumHeight(QWIDGETSIZE_MAX)
         else:
             self.layout().setContentsMargins(-1, -1, -1, -1)
+            self.setSizePolicy(
+                QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred
+            )
             self.setMaximumHeight(FULL_HEIGHT)
+
+    def _title_font(self) -> QFont:
+        """Return the widget's font, larger and bold unless the zone is compact."""
+        font = QFont(self.font())
+        if not self._compact:
+            font.setPointSizeF(font.pointSizeF() * 1.25)
+            font.setBold(True)
+        return font
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self.title.setFont(self._title_font())
 
     def is_compact(self) -> bool:
         """Return whether only the one-line text shows."""

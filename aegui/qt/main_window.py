@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aegui.app.jobs import ConflictChoice, Job, JobStatus
+from aegui.app.jobs import ConflictChoice, Job, JobStatus, Resolution
 from aegui.app.log_bridge import LogBridge
 from aegui.app.operations import all_input_suffixes
 from aegui.app.preview import PreviewLoader
@@ -457,6 +457,9 @@ class MainWindow(QMainWindow):
             self.add_paths([Path(folder)])
 
     def _ask_conflict(self, output: Path, source: Path) -> ConflictChoice:
+        if self._force_close:
+            # Ctrl-C during a run of questions: skip the rest without asking.
+            return ConflictChoice(Resolution.SKIP, apply_to_all=True)
         return ask_conflict(self, output, source)
 
     def _confirm_quit(self, unfinished: int) -> bool:
@@ -483,9 +486,12 @@ class MainWindow(QMainWindow):
         # Rows just added may change the scroll bars once the view lays them
         # out, which would leave the row half hidden, so scroll again then.
         selected = QPersistentModelIndex(index)
-        QTimer.singleShot(
-            0, lambda: selected.isValid() and self.table.scrollTo(QModelIndex(selected))
-        )
+
+        def scroll_again() -> None:
+            if selected.isValid():
+                self.table.scrollTo(QModelIndex(selected))
+
+        QTimer.singleShot(0, self.table, scroll_again)
 
     def output_folder(self) -> Path | None:
         """Return the folder Open Output Folder shows.

@@ -160,7 +160,14 @@ def test_quit_question_for_one_job(qtbot) -> None:
     assert texts[1].startswith("Quitting cancels it.")
 
 
-def test_ctrl_c_while_quit_question_is_open_closes(
+def reject_stuck_dialog() -> None:
+    """Close a dialog still open at the timeout, so a regression fails, not hangs."""
+    dialog = QApplication.activeModalWidget()
+    if dialog is not None:
+        dialog.reject()
+
+
+def test_ctrl_c_during_quit_question(
     qtbot, window, slow_operation, tmp_path: Path, monkeypatch
 ) -> None:
     blocker = tmp_path / "long.slow"
@@ -177,15 +184,17 @@ def test_ctrl_c_while_quit_question_is_open_closes(
         window.close_now()
 
     QTimer.singleShot(0, interrupt)
+    QTimer.singleShot(TIMEOUT_MS, reject_stuck_dialog)
     window.close()
 
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=TIMEOUT_MS)
-    assert questions and not questions[0].isVisible()
+    assert len(questions) == 1
+    assert not questions[0].isVisible()
     assert window.queue.active_workers == 0
     assert jobs[0].status is JobStatus.CANCELLED
 
 
-def test_quit_question_answers_itself_when_the_batch_ends(
+def test_quit_question_closes_when_batch_ends(
     qtbot, window, tmp_path: Path, monkeypatch
 ) -> None:
     jobs = window.add_paths(write_photos(tmp_path, 2))
@@ -193,9 +202,12 @@ def test_quit_question_answers_itself_when_the_batch_ends(
     texts: list[str] = []
     QTimer.singleShot(0, lambda: texts.append(QApplication.activeModalWidget().text()))
 
-    # The question is open while the two jobs run; it closes when they finish.
+    QTimer.singleShot(TIMEOUT_MS, reject_stuck_dialog)
+
+    # The question is open while the two jobs run. It closes when they finish.
     assert window.close()
 
-    assert texts and texts[0].endswith("jobs have not finished yet.")
+    assert len(texts) == 1
+    assert texts[0].endswith("jobs have not finished yet.")
     assert all(job.status is JobStatus.DONE for job in jobs)
     assert all(job.output.exists() for job in jobs)

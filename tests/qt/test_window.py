@@ -15,7 +15,14 @@ from aegui.app.jobs import JobStatus
 from aegui.app.settings import AppSettings
 from aegui.core.tasks import compress_file
 from aegui.qt import main as qt_main
-from aegui.qt.drop_zone import COMPACT_TEXT, EMPTY_TEXT
+from aegui.qt.drop_zone import (
+    COMPACT_TEXT,
+    EMPTY_TEXT,
+    FULL_HEIGHT,
+    HINT_TEXT,
+    NARROW_WIDTH,
+    DropZone,
+)
 from aegui.qt.main_window import DEFAULT_SIZE, MainWindow
 
 from .conftest import TIMEOUT_MS, wait_idle, write_photo, write_photos
@@ -232,9 +239,7 @@ def test_clear_finished_removes_rows(qtbot, window, tmp_path: Path) -> None:
     assert not window.compare.view.has_images
 
 
-def test_drop_zone_shrinks_to_one_line_while_jobs_are_listed(
-    qtbot, window, tmp_path: Path
-) -> None:
+def test_drop_zone_compact_with_jobs(qtbot, window, tmp_path: Path) -> None:
     window.resize(800, 520)
     qtbot.waitExposed(window)
     full_height = window.drop_zone.height()
@@ -243,14 +248,31 @@ def test_drop_zone_shrinks_to_one_line_while_jobs_are_listed(
 
     assert window.drop_zone.is_compact()
     assert window.drop_zone.title.text() == COMPACT_TEXT
-    # The one line still fits its text.
-    assert window.drop_zone.height() >= window.drop_zone.title.sizeHint().height()
+    # The bar still fits its text.
+    title = window.drop_zone.title
+    assert title.height() >= title.heightForWidth(title.width())
     wait_idle(qtbot, window)
 
     window.clear_action.trigger()
 
     assert not window.drop_zone.is_compact()
     assert window.drop_zone.title.text() == EMPTY_TEXT
+
+
+def test_narrow_drop_zone_hides_icon_and_hint(qtbot) -> None:
+    zone = DropZone()
+    qtbot.addWidget(zone)
+    zone.resize(NARROW_WIDTH + 100, FULL_HEIGHT)
+    zone.show()
+    qtbot.waitExposed(zone)
+    assert zone.icon.isVisible()
+    assert zone.toolTip() == ""
+
+    zone.resize(NARROW_WIDTH - 100, FULL_HEIGHT)
+
+    assert not zone.icon.isVisible()
+    assert not zone.hint.isVisible()
+    assert zone.toolTip() == HINT_TEXT
 
 
 def test_command_line_aez_opens_in_window(qtbot, tiny_codec, tmp_path: Path) -> None:
@@ -308,9 +330,7 @@ def test_cli_without_command_opens_window(
     assert opened == [expected]
 
 
-def test_selected_new_job_is_scrolled_fully_into_view(
-    qtbot, window, tmp_path: Path
-) -> None:
+def test_selected_new_job_fully_visible(qtbot, window, tmp_path: Path) -> None:
     window.resize(800, 520)
     qtbot.waitExposed(window)
     window.add_paths(write_photos(tmp_path / "many", 23, width=32, height=32))
