@@ -45,7 +45,7 @@ def test_training_threads_rejects(text):
         training_threads(text)
 
 
-def test_help_shows_list_defaults_as_the_option_takes_them() -> None:
+def test_help_lists_tuple_defaults() -> None:
     parser = argparse.ArgumentParser(formatter_class=DefaultsHelpFormatter)
     parser.add_argument("--width", default=(8, 16, 64), help="channels")
     parser.add_argument("--crop", type=int, default=128, help="crop size")

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-# Qt's largest widget size, which lifts a maximum height.
+# Qt's QWIDGETSIZE_MAX: as a maximum height it means no limit.
 QWIDGETSIZE_MAX = (1 << 24) - 1
 
 EMPTY_TEXT = "Drop photos, .aez files or folders here"
@@ -57,7 +57,7 @@ class DropZone(QFrame):
 
     It emits ``paths_dropped`` with the local paths of a drop and
     ``clicked`` when pressed, and ignores drags that carry no local file.
-    Once the queue has jobs, ``set_compact`` shrinks it to one line, which
+    Once the queue has jobs, ``set_compact`` shrinks it to a short bar, which
     leaves the room to the job table.
     """
 
@@ -97,10 +97,10 @@ class DropZone(QFrame):
         self.set_compact(False)
 
     def set_compact(self, compact: bool) -> None:
-        """Show one line of text (``compact``) or the icon, the title and the hint.
+        """Show a short bar of text (``compact``) or the icon, the title and the hint.
 
-        The compact bar is as high as its text needs, which is two lines
-        where the window is too narrow for one.
+        The bar is as high as its text, which wraps to two lines where the
+        window is too narrow for one.
         """
         self._compact = compact
         self.title.setText(COMPACT_TEXT if compact else EMPTY_TEXT)
@@ -134,7 +134,7 @@ class DropZone(QFrame):
             self.title.setFont(self._title_font())
 
     def is_compact(self) -> bool:
-        """Return whether only the one-line text shows."""
+        """Return whether the zone shows the short bar."""
         return self._compact
 
     def _show_details(self) -> None:

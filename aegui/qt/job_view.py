@@ -19,7 +19,7 @@ from aegui.qt.job_table import (
 )
 
 # Columns that share the width the numeric columns leave, in priority order.
-# The file name comes first because it tells the rows apart. The operation
+# The file name comes first because it identifies each row. The operation
 # comes next, and a cut operation text shows whole in its tooltip. The
 # status column takes the rest.
 SHARED_COLUMNS = (Column.FILE, Column.OPERATION, Column.STATUS)

@@ -228,18 +228,18 @@ def test_narrow_table_widens_file_name_first(qtbot, table) -> None:
     queue.add(
         make_job("a-fairly-long-photo-name.png", options={"quality": 4, "refine": 100})
     )
-    file_wanted = view.sizeHintForColumn(Column.FILE)
+    file_preferred = view.sizeHintForColumn(Column.FILE)
     numeric = sum(
         view.columnWidth(column) for column in Column if column > Column.STATUS
     )
-    spare = file_wanted - view.minimum_widths[Column.FILE]
+    spare = file_preferred - view.minimum_widths[Column.FILE]
     width = numeric + sum(view.minimum_widths.values()) + spare + 10
 
     view.resize(width + view.width() - view.viewport().width(), 400)
     qtbot.waitUntil(lambda: view.viewport().width() == width)
     QApplication.processEvents()
 
-    assert view.columnWidth(Column.FILE) == file_wanted
+    assert view.columnWidth(Column.FILE) == file_preferred
     assert view.columnWidth(Column.OPERATION) < view.sizeHintForColumn(Column.OPERATION)
 
 

@@ -308,7 +308,8 @@ def test_preview_dialog_starts_in_last_open_folder(
 
     assert starts == [str(tmp_path)]
     # Only images are offered, as in the style picker's own dialog.
-    assert filters[0].startswith("Images (") and "*.png" in filters[0]
+    assert filters[0].startswith("Images (")
+    assert "*.png" in filters[0]
 
 
 def test_presets_show_painting_titles(
